@@ -58,7 +58,7 @@ public struct Toolchain: Sendable, Equatable {
         #endif
         let arch = Self.machine()
         let toolchain = Toolchain(
-            swiftc: resolved,
+            swiftc: swiftc,
             swiftFrontend: FilePath.join(bin, "swift-frontend"),
             autolinkExtract: FilePath.join(bin, "swift-autolink-extract"),
             clang: FilePath.join(bin, "clang"),

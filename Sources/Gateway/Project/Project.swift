@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A developer's project folder: `handlers/<endpoint-id>/src/*.swift`, with edge-dev's own build
 /// output in `.edge/` beside the handlers folder.
 public struct Project: Sendable, Equatable {
@@ -6,18 +12,23 @@ public struct Project: Sendable, Equatable {
     /// The folder that holds the handlers folder; diagnostics are relative to it.
     public let rootDirectory: String
 
-    public init(handlersDirectory: String) {
+    /// The module cache shared by every handler build: `.edge/module-cache` unless
+    /// `moduleCache` (or `$EDGE_MODULE_CACHE`) names another, which several projects may share.
+    public let moduleCache: String
+
+    public init(handlersDirectory: String, moduleCache: String? = nil) {
         let absolute = FilePath.absolute(handlersDirectory)
         self.handlersDirectory = absolute
         self.rootDirectory = FilePath.directory(of: absolute)
+        let shared = moduleCache ?? getenv("EDGE_MODULE_CACHE").map { String(cString: $0) }
+        self.moduleCache = shared.map(FilePath.absolute)
+            ?? FilePath.join(FilePath.join(rootDirectory, ".edge"), "module-cache")
     }
 
     /// `.edge/` beside the handlers folder.
     public var edgeDirectory: String { FilePath.join(rootDirectory, ".edge") }
     /// Where every endpoint's versions are built: `.edge/build/<id>/<n>/`.
     public var buildRoot: String { FilePath.join(edgeDirectory, "build") }
-    /// The module cache shared by every handler build.
-    public var moduleCache: String { FilePath.join(edgeDirectory, "module-cache") }
 
     public func endpointDirectory(_ id: String) -> String { FilePath.join(handlersDirectory, id) }
     public func sourceDirectory(_ id: String) -> String { FilePath.join(endpointDirectory(id), "src") }

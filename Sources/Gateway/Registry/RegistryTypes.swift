@@ -35,6 +35,13 @@ public struct RegistryStats: Sendable, Equatable, Codable {
     public var activeRequests: Int
     /// Requests still running on draining versions.
     public var drainingRequests: Int
+
+    public init(loadedCount: Int, drainingCount: Int, activeRequests: Int, drainingRequests: Int) {
+        self.loadedCount = loadedCount
+        self.drainingCount = drainingCount
+        self.activeRequests = activeRequests
+        self.drainingRequests = drainingRequests
+    }
 }
 
 public enum RegistryError: Error, Equatable, CustomStringConvertible, Sendable {

@@ -1,1 +1,135 @@
-print("placeholder")
+import EdgeSDK
+import Gateway
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// edge-bench: the figures behind edge-dev's claims, printed, never asserted.
+//
+//   edge-bench compile [--runs N]   median build time of hello and todos, debug and release,
+//                                   and the dlopen-to-serving time of a graceful swap
+//   edge-bench swaps [--count N]    N real builds swapped in one after another: RSS per swap
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let samples = FilePath.absolute(FilePath.join(FilePath.directory(of: #filePath), "../../../sample-handlers"))
+
+func option(_ name: String, default value: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return value }
+    return Int(arguments[index + 1]) ?? value
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted.count.isMultiple(of: 2)
+        ? (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2 : sorted[sorted.count / 2]
+}
+
+func format(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+}
+
+/// A scratch project holding a copy of the samples.
+func scratchProject() throws -> Project {
+    var template = Array("/tmp/edge-bench-XXXXXX".utf8CString)
+    guard mkdtemp(&template) != nil else { throw SystemError.current("mkdtemp") }
+    let root = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    let project = Project(handlersDirectory: FilePath.join(root, "handlers"))
+    for sample in ["hello", "todos"] {
+        let source = FilePath.join(FilePath.join(samples, sample), "src")
+        try FilePath.createDirectories(project.sourceDirectory(sample))
+        for file in FilePath.contents(of: source) {
+            try FilePath.write(try FilePath.readBytes(FilePath.join(source, file)), to: FilePath.join(project.sourceDirectory(sample), file))
+        }
+    }
+    return project
+}
+
+func residentKiB() -> Int {
+    guard let statm = try? FilePath.readText("/proc/self/statm") else { return 0 }
+    let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
+}
+
+func compileBench() async throws {
+    let runs = option("--runs", default: 9)
+    let project = try scratchProject()
+    defer { FilePath.removeTree(project.rootDirectory) }
+    let toolchain = try Toolchain.locate()
+    let sdk = try SDKLocation.locate()
+    HostLog.line("toolchain: \(toolchain.swiftc)")
+    HostLog.line("compile time, median of \(runs) forced builds (warm module cache):")
+    for mode in [BuildMode.debug, .release] {
+        let compiler = HandlerCompiler(project: project, toolchain: toolchain, sdk: sdk, mode: mode)
+        let warm = await compiler.warmUp()
+        if mode == .debug { HostLog.line("  module cache warm-up: \(format(warm)) ms") }
+        for id in ["hello", "todos"] {
+            var times: [Double] = []
+            for _ in 0..<runs {
+                let result = await compiler.build(id, force: true)
+                guard result.status == .built else { throw SystemError("build \(id)", code: 0) }
+                times.append(result.durationMilliseconds)
+            }
+            HostLog.line("  \(id.padding(5)) \(mode.rawValue.padding(7)) median \(format(median(times))) ms   min \(format(times.min()!)) ms   max \(format(times.max()!)) ms")
+        }
+    }
+
+    // dlopen-to-serving: from the start of swapGraceful (dlopen, dlsym, entry call, swap) to the
+    // first response from the new version.
+    let compiler = HandlerCompiler(project: project, toolchain: toolchain, sdk: sdk)
+    let registry = HandlerRegistry(buildRoot: project.buildRoot)
+    var swapTimes: [Double] = []
+    var serveTimes: [Double] = []
+    let context = Context(endpointID: "hello", version: 0, requestID: "bench")
+    for _ in 0..<runs {
+        let result = await compiler.build("hello", force: true)
+        let start = MonotonicClock.nanoseconds()
+        try registry.swapGraceful("hello", to: result.libraryPath!, version: result.version)
+        swapTimes.append(MonotonicClock.milliseconds(since: start) * 1000)
+        let response = try await registry.execute("hello", context: context, request: Request())
+        serveTimes.append(MonotonicClock.milliseconds(since: start) * 1000)
+        guard response.status == 200 else { throw SystemError("serve", code: 0) }
+    }
+    HostLog.line("dlopen-to-serving (hello, median of \(runs)): swapGraceful \(format(median(swapTimes))) us, first response served \(format(median(serveTimes))) us after the swap began")
+}
+
+func swapBench() async throws {
+    let count = option("--count", default: 200)
+    let project = try scratchProject()
+    defer { FilePath.removeTree(project.rootDirectory) }
+    let compiler = try HandlerCompiler(project: project)
+    let registry = HandlerRegistry(buildRoot: project.buildRoot)
+    let source = FilePath.join(project.sourceDirectory("hello"), "handler.swift")
+    let context = Context(endpointID: "hello", version: 0, requestID: "bench")
+    var before = 0
+    for n in 0...count {
+        try FilePath.write("import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"v\(n)\") }\n", to: source)
+        let result = await compiler.build("hello")
+        try registry.swapGraceful("hello", to: result.libraryPath!, version: result.version)
+        let body = try await registry.execute("hello", context: context, request: Request()).bodyText
+        guard body == "v\(n)" else { throw SystemError("wrong version served: \(body)", code: 0) }
+        if n == 0 { before = residentKiB() }  // after the first load, so the SDK's own pages are not counted
+    }
+    _ = registry.cleanupDrained()
+    let after = residentKiB()
+    HostLog.line("\(count) real builds swapped in: RSS \(before) KiB -> \(after) KiB, \(format(Double(after - before) / Double(count))) KiB per retired version; draining now \(registry.stats().drainingCount)")
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
+
+do {
+    switch arguments.first {
+    case "compile": try await compileBench()
+    case "swaps": try await swapBench()
+    default:
+        HostLog.err("usage: edge-bench compile [--runs N] | swaps [--count N]\n")
+        exit(2)
+    }
+} catch {
+    HostLog.err("edge-bench: \(error)\n")
+    exit(1)
+}
