@@ -94,7 +94,8 @@ struct CommandSpec: Sendable {
             throw UsageError("Unexpected argument '\(parsed.positionals[self.arguments.count])'", usage: usage)
         }
         if !parsed.flags.contains("--help") && parsed.positionals.count < self.arguments.count {
-            throw UsageError("Missing expected argument '<\(self.arguments[parsed.positionals.count].name)>'", usage: usage)
+            throw UsageError(
+                "Missing expected argument '<\(self.arguments[parsed.positionals.count].name)>'", usage: usage)
         }
         return parsed
     }

@@ -1,7 +1,7 @@
 import Gateway
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `edge-dev` command line: picks a subcommand and runs it.

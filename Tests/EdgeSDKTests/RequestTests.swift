@@ -4,7 +4,9 @@ import Testing
 @Suite struct RequestTests {
     let request = Request(
         method: "POST", path: "/todos/7",
-        queryItems: [.init(name: "tag", value: "a"), .init(name: "limit", value: "10"), .init(name: "tag", value: "b")],
+        queryItems: [
+            .init(name: "tag", value: "a"), .init(name: "limit", value: "10"), .init(name: "tag", value: "b"),
+        ],
         headers: ["Content-Type": "application/json", "X-Trace": "1", "x-trace": "2"],
         body: Array(#"{"title": "milk", "done": "yes"}"#.utf8),
         pathParameters: ["id": "7", "slug": "abc"])

@@ -1,6 +1,7 @@
 import EdgeSDK
-@testable import Gateway
 import Testing
+
+@testable import Gateway
 
 @Suite struct CompilerTests {
     @Test func eachSampleBuildsLoadsAndAnswers() async throws {
@@ -12,9 +13,11 @@ import Testing
         #expect(hello.bodyText.hasPrefix("Hello"))
 
         try await test.deploy("echo")
-        let echo = try await test.execute("echo", Request(
-            method: "PUT", path: "/echo", queryItems: [.init(name: "a", value: "1"), .init(name: "a", value: "2")],
-            headers: ["X-Thing": "yes"], body: Array("payload".utf8)))
+        let echo = try await test.execute(
+            "echo",
+            Request(
+                method: "PUT", path: "/echo", queryItems: [.init(name: "a", value: "1"), .init(name: "a", value: "2")],
+                headers: ["X-Thing": "yes"], body: Array("payload".utf8)))
         #expect(echo.status == 200)
         #expect(echo.bodyText.contains(#""method":"PUT""#))
         #expect(echo.bodyText.contains(#""a":["1","2"]"#))
@@ -28,7 +31,8 @@ import Testing
         #expect(badSlow.status == 400)
 
         try await test.deploy("todos")
-        let created = try await test.execute("todos", Request(method: "POST", path: "/todos", body: Array(#"{"title":"milk"}"#.utf8)))
+        let created = try await test.execute(
+            "todos", Request(method: "POST", path: "/todos", body: Array(#"{"title":"milk"}"#.utf8)))
         #expect(created.status == 201)
         #expect(created.bodyText == #"{"done":false,"id":1,"title":"milk"}"#)
         #expect(created.headers["Location"] == "/todos/1")
@@ -36,25 +40,33 @@ import Testing
         #expect(list.bodyText == #"[{"done":false,"id":1,"title":"milk"}]"#)
         let one = try await test.execute("todos", Request(method: "GET", path: "/todos/1", pathParameters: ["id": "1"]))
         #expect(one.status == 200)
-        let invalid = try await test.execute("todos", Request(method: "POST", path: "/todos", body: Array(#"{"name":"x"}"#.utf8)))
+        let invalid = try await test.execute(
+            "todos", Request(method: "POST", path: "/todos", body: Array(#"{"name":"x"}"#.utf8)))
         #expect(invalid.status == 400)
         #expect(invalid.bodyText.contains("missing field 'title'"))
-        let deleted = try await test.execute("todos", Request(method: "DELETE", path: "/todos/1", pathParameters: ["id": "1"]))
+        let deleted = try await test.execute(
+            "todos", Request(method: "DELETE", path: "/todos/1", pathParameters: ["id": "1"]))
         #expect(deleted.status == 204)
-        let gone = try await test.execute("todos", Request(method: "GET", path: "/todos/1", pathParameters: ["id": "1"]))
+        let gone = try await test.execute(
+            "todos", Request(method: "GET", path: "/todos/1", pathParameters: ["id": "1"]))
         #expect(gone.status == 404)
-        let unknown = try await test.execute("todos", Request(method: "DELETE", path: "/todos/99", pathParameters: ["id": "99"]))
+        let unknown = try await test.execute(
+            "todos", Request(method: "DELETE", path: "/todos/99", pathParameters: ["id": "99"]))
         #expect(unknown.status == 404)
     }
 
     @Test func compileErrorNamesFileLineColumnAndOldVersionKeepsServing() async throws {
         let test = try TestProject()
-        try test.write("hello", """
+        try test.write(
+            "hello",
+            """
             import EdgeSDK
             func handle(_ ctx: Context, _ req: Request) async throws -> Response { .text("v\\(ctx.version)") }
             """)
         try await test.deploy("hello")
-        try test.write("hello", """
+        try test.write(
+            "hello",
+            """
             import EdgeSDK
 
             func handle(_ ctx: Context, _ req: Request) async throws -> Response {
@@ -80,7 +92,9 @@ import Testing
 
     @Test func notesAttachToTheirError() async throws {
         let test = try TestProject()
-        try test.write("dup", """
+        try test.write(
+            "dup",
+            """
             import EdgeSDK
             func helper() -> Int { 1 }
             func helper() -> Int { 2 }
@@ -97,9 +111,10 @@ import Testing
         try test.write("none", "func other() {}\n")
         let none = await test.compiler.build("none")
         #expect(none.status == .failed)
-        #expect(none.errors.map(\.message) == [
-            "no handler: define `func handle(_ ctx: Context, _ req: Request) async throws -> Response` in handlers/none/src"
-        ])
+        #expect(
+            none.errors.map(\.message) == [
+                "no handler: define `func handle(_ ctx: Context, _ req: Request) async throws -> Response` in handlers/none/src"
+            ])
         #expect(none.errors.first?.file == "handlers/none/src")
 
         try FilePath.createDirectories(test.project.sourceDirectory("empty"))
@@ -109,11 +124,15 @@ import Testing
 
     @Test func syncAndContextFreeHandlersWork() async throws {
         let test = try TestProject()
-        try test.write("sync", """
+        try test.write(
+            "sync",
+            """
             import EdgeSDK
             func handle(_ ctx: Context, _ req: Request) -> Response { .text("sync \\(ctx.endpointID)") }
             """)
-        try test.write("bare", """
+        try test.write(
+            "bare",
+            """
             import EdgeSDK
             func handle(_ req: Request) throws -> Response { .text("bare \\(req.method)") }
             """)
@@ -125,7 +144,9 @@ import Testing
 
     @Test func thrownErrorsBecomeResponses() async throws {
         let test = try TestProject()
-        try test.write("errs", """
+        try test.write(
+            "errs",
+            """
             import EdgeSDK
             struct Broken: Error, CustomStringConvertible { var description: String { "the flux capacitor" } }
             func handle(_ ctx: Context, _ req: Request) async throws -> Response {
@@ -153,7 +174,8 @@ import Testing
         #expect(again.libraryPath == first.libraryPath)
         #expect(again.version == 1)
 
-        try test.write("hello", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"two\") }\n")
+        try test.write(
+            "hello", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"two\") }\n")
         let second = try await test.build("hello")
         #expect(second.version == 2)
         #expect(second.libraryPath != first.libraryPath)
@@ -166,13 +188,16 @@ import Testing
 
     @Test func aNewerBuildSupersedesTheOneRunning() async throws {
         let test = try TestProject()
-        try test.write("race", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"old\") }\n")
+        try test.write(
+            "race", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"old\") }\n")
         _ = try await test.build("race")
-        try test.write("race", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"middle\") }\n")
+        try test.write(
+            "race", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"middle\") }\n")
         let compiler = test.compiler
         let first = Task { await compiler.build("race") }
         try await Task.sleep(for: .milliseconds(30))
-        try test.write("race", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"newest\") }\n")
+        try test.write(
+            "race", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"newest\") }\n")
         let second = await compiler.build("race")
         let firstResult = await first.value
         #expect(second.status == .built)
@@ -184,7 +209,8 @@ import Testing
 
     @Test func releaseModeBuildsWithOptimizations() async throws {
         let test = try TestProject(samples: ["hello"])
-        let compiler = HandlerCompiler(project: test.project, toolchain: test.compiler.toolchain, sdk: test.compiler.sdk, mode: .release)
+        let compiler = HandlerCompiler(
+            project: test.project, toolchain: test.compiler.toolchain, sdk: test.compiler.sdk, mode: .release)
         let result = await compiler.build("hello")
         #expect(result.status == .built)
         #expect(compiler.frontendArguments(sources: [], moduleName: "M", output: "o").contains("-O"))

@@ -32,7 +32,9 @@ func slowRequest(_ ms: Int) -> Request { Request(queryItems: [.init(name: "ms", 
         #expect(result.draining)
         #expect(result.oldVersion == 1 && result.newVersion == 2)
         #expect(v1.isDraining && v1.drainState == .draining)
-        #expect(test.registry.stats() == RegistryStats(loadedCount: 1, drainingCount: 1, activeRequests: 0, drainingRequests: 1))
+        #expect(
+            test.registry.stats()
+                == RegistryStats(loadedCount: 1, drainingCount: 1, activeRequests: 0, drainingRequests: 1))
 
         // New requests go to v2 at once, while the slow one is still running on v1.
         #expect(try await test.execute("api").bodyText == "2")
@@ -41,7 +43,9 @@ func slowRequest(_ ms: Int) -> Request { Request(queryItems: [.init(name: "ms", 
         #expect(try await slow.value.bodyText == "1")
         #expect(v1.drainState == .drained)
         #expect(test.registry.cleanupDrained() == 1)
-        #expect(test.registry.stats() == RegistryStats(loadedCount: 1, drainingCount: 0, activeRequests: 0, drainingRequests: 0))
+        #expect(
+            test.registry.stats()
+                == RegistryStats(loadedCount: 1, drainingCount: 0, activeRequests: 0, drainingRequests: 0))
     }
 
     @Test func theBackgroundTaskRetiresDrainedVersions() async throws {
@@ -142,7 +146,8 @@ func slowRequest(_ ms: Int) -> Request { Request(queryItems: [.init(name: "ms", 
         try await test.deploy("api")
         let context = Context(endpointID: "api", version: 0, requestID: "t")
         await #expect(throws: RegistryError.timedOut(endpoint: "api", milliseconds: 100)) {
-            try await test.registry.execute("api", context: context, request: slowRequest(2000), timeout: .milliseconds(100))
+            try await test.registry.execute(
+                "api", context: context, request: slowRequest(2000), timeout: .milliseconds(100))
         }
         #expect(test.registry.stats().activeRequests == 0)
         let quick = try await test.registry.execute("api", context: context, request: Request(), timeout: .seconds(5))
@@ -200,7 +205,9 @@ func slowRequest(_ ms: Int) -> Request { Request(queryItems: [.init(name: "ms", 
             Task {
                 var highest = 0
                 while !stop.isSet {
-                    let body = try await registry.execute("api", context: Context(endpointID: "api", version: 0, requestID: "c"), request: Request()).bodyText
+                    let body = try await registry.execute(
+                        "api", context: Context(endpointID: "api", version: 0, requestID: "c"), request: Request()
+                    ).bodyText
                     let version = try #require(Int(body))
                     // A caller never sees an older version than one it has already seen.
                     #expect(version >= highest)
@@ -225,6 +232,8 @@ func slowRequest(_ ms: Int) -> Request { Request(queryItems: [.init(name: "ms", 
         stop.set()
         for caller in callers { try await caller.value }
         #expect(await eventually { registry.stats().drainingCount == 0 })
-        print("200 swaps: RSS \(before) KiB -> \(after) KiB, \((after - before) / 199) KiB per swap, \(calls.value) concurrent calls")
+        print(
+            "200 swaps: RSS \(before) KiB -> \(after) KiB, \((after - before) / 199) KiB per swap, \(calls.value) concurrent calls"
+        )
     }
 }

@@ -1,9 +1,9 @@
 import EdgeSDK
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Builds one endpoint's sources into a fresh `libhandler_<id>.so`.
@@ -68,15 +68,16 @@ public actor HandlerCompiler {
         defer { FilePath.removeTree(directory) }
         let source = FilePath.join(directory, "warm.swift")
         #if canImport(Glibc)
-        let foundation = "import Foundation\n"
+            let foundation = "import Foundation\n"
         #else
-        let foundation = ""
+            let foundation = ""
         #endif
         do {
             try FilePath.write("import EdgeSDK\n\(foundation)", to: source)
             _ = try await Subprocess.run(
                 toolchain.swiftFrontend,
-                frontendArguments(sources: [source], moduleName: "EdgeWarmUp", output: FilePath.join(directory, "warm.o")),
+                frontendArguments(
+                    sources: [source], moduleName: "EdgeWarmUp", output: FilePath.join(directory, "warm.o")),
                 outputFile: FilePath.join(directory, "warm.log"),
                 environment: ["TMPDIR": directory])
         } catch {
@@ -165,11 +166,11 @@ public actor HandlerCompiler {
     /// The file name of a handler library on this platform, per the seed's naming.
     public nonisolated static func libraryName(_ endpointID: String) -> String {
         #if os(macOS)
-        "libhandler_\(endpointID).dylib"
+            "libhandler_\(endpointID).dylib"
         #elseif os(Windows)
-        "handler_\(endpointID).dll"
+            "handler_\(endpointID).dll"
         #else
-        "libhandler_\(endpointID).so"
+            "libhandler_\(endpointID).so"
         #endif
     }
 
@@ -226,10 +227,14 @@ public actor HandlerCompiler {
         }
 
         if sources.isEmpty {
-            let where_ = project.displayPath(project.sourceDirectory(endpointID))
-            return finish(.failed, diagnostics: [
-                Diagnostic(file: where_, line: nil, column: nil, severity: .error, message: "no Swift sources in \(where_)")
-            ])
+            let folder = project.displayPath(project.sourceDirectory(endpointID))
+            return finish(
+                .failed,
+                diagnostics: [
+                    Diagnostic(
+                        file: folder, line: nil, column: nil, severity: .error, message: "no Swift sources in \(folder)"
+                    )
+                ])
         }
 
         var output = ""
@@ -240,16 +245,19 @@ public actor HandlerCompiler {
             let environment = ["TMPDIR": temporary]
 
             let steps: [(tool: String, arguments: [String])] = [
-                (toolchain.swiftFrontend,
-                 frontendArguments(
-                    sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version),
-                    output: object)),
+                (
+                    toolchain.swiftFrontend,
+                    frontendArguments(
+                        sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version),
+                        output: object)
+                ),
                 (toolchain.autolinkExtract, [object, "-o", autolink]),
                 (toolchain.clang, linkArguments(object: object, autolink: autolink, output: library)),
             ]
             for step in steps {
                 try Task.checkCancellation()
-                let status = try await Subprocess.run(step.tool, step.arguments, outputFile: log, environment: environment)
+                let status = try await Subprocess.run(
+                    step.tool, step.arguments, outputFile: log, environment: environment)
                 let text = (try? FilePath.readText(log)) ?? ""
                 output += text
                 if Task.isCancelled { return finish(.superseded, output: output) }
@@ -258,40 +266,45 @@ public actor HandlerCompiler {
                     if !diagnostics.contains(where: { $0.severity == .error }) {
                         let tool = FilePath.lastComponent(step.tool)
                         let tail = text.split(separator: "\n").suffix(5).joined(separator: "\n")
-                        diagnostics.append(Diagnostic(
-                            file: nil, line: nil, column: nil, severity: .error,
-                            message: "\(tool) failed (exit status \(status))\(tail.isEmpty ? "" : ": " + tail)"))
+                        diagnostics.append(
+                            Diagnostic(
+                                file: nil, line: nil, column: nil, severity: .error,
+                                message: "\(tool) failed (exit status \(status))\(tail.isEmpty ? "" : ": " + tail)"))
                     }
                     return finish(.failed, output: output, diagnostics: diagnostics)
                 }
             }
             unlink(object)
             unlink(autolink)
-            return finish(.built, output: output, diagnostics: parseDiagnostics(output, endpointID: endpointID, glue: glue))
+            return finish(
+                .built, output: output, diagnostics: parseDiagnostics(output, endpointID: endpointID, glue: glue))
         } catch is CancellationError {
             return finish(.superseded, output: output)
         } catch {
-            return finish(.failed, output: output, diagnostics: [
-                Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: String(describing: error))
-            ])
+            return finish(
+                .failed, output: output,
+                diagnostics: [
+                    Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: String(describing: error))
+                ])
         }
     }
 
     nonisolated func frontendArguments(sources: [String], moduleName: String, output: String) -> [String] {
-        var arguments = ["-frontend", "-c"] + sources + [
-            "-target", toolchain.targetTriple,
-            "-disable-objc-interop",
-            "-I", sdk.moduleDirectory,
-            "-module-cache-path", project.moduleCache,
-            "-swift-version", "6",
-            "-parse-as-library",
-            "-gline-tables-only",
-            "-diagnostic-style", "llvm",
-            "-no-color-diagnostics",
-            "-Xcc", "-fno-color-diagnostics",
-            "-module-name", moduleName,
-            "-o", output,
-        ]
+        var arguments =
+            ["-frontend", "-c"] + sources + [
+                "-target", toolchain.targetTriple,
+                "-disable-objc-interop",
+                "-I", sdk.moduleDirectory,
+                "-module-cache-path", project.moduleCache,
+                "-swift-version", "6",
+                "-parse-as-library",
+                "-gline-tables-only",
+                "-diagnostic-style", "llvm",
+                "-no-color-diagnostics",
+                "-Xcc", "-fno-color-diagnostics",
+                "-module-name", moduleName,
+                "-o", output,
+            ]
         arguments += mode == .release ? ["-O"] : ["-Onone"]
         let host = FilePath.join(FilePath.directory(of: toolchain.runtimeLibraryDirectory), "host")
         if FilePath.isDirectory(FilePath.join(host, "plugins")) {
@@ -337,7 +350,8 @@ public actor HandlerCompiler {
             if diagnostic.message.contains("cannot find 'handle' in scope") {
                 restated.message = "no handler: define `\(expected)` in \(source)"
             } else {
-                restated.message = "`handle` must be `\(expected)` (sync and non-throwing variants work too): \(diagnostic.message)"
+                restated.message =
+                    "`handle` must be `\(expected)` (sync and non-throwing variants work too): \(diagnostic.message)"
             }
             return restated
         }

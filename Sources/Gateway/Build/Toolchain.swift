@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The parts of a Swift toolchain the handler compiler drives directly.
@@ -52,9 +52,9 @@ public struct Toolchain: Sendable, Equatable {
         let bin = FilePath.directory(of: resolved)
         let usr = FilePath.directory(of: bin)
         #if os(Linux)
-        let os = "linux"
+            let os = "linux"
         #else
-        let os = "macosx"
+            let os = "macosx"
         #endif
         let arch = Self.machine()
         let toolchain = Toolchain(
@@ -98,7 +98,9 @@ public struct SDKLocation: Sendable, Equatable {
     public enum LocateError: Error, CustomStringConvertible {
         case notFound(String)
         public var description: String {
-            switch self { case .notFound(let why): "cannot find the EdgeSDK library: \(why)" }
+            switch self {
+            case .notFound(let why): "cannot find the EdgeSDK library: \(why)"
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A developer's project folder: `handlers/<endpoint-id>/src/*.swift`, with edge-dev's own build
@@ -21,7 +21,8 @@ public struct Project: Sendable, Equatable {
         self.handlersDirectory = absolute
         self.rootDirectory = FilePath.directory(of: absolute)
         let shared = moduleCache ?? getenv("EDGE_MODULE_CACHE").map { String(cString: $0) }
-        self.moduleCache = shared.map(FilePath.absolute)
+        self.moduleCache =
+            shared.map(FilePath.absolute)
             ?? FilePath.join(FilePath.join(rootDirectory, ".edge"), "module-cache")
     }
 

@@ -95,11 +95,13 @@ public final class HandlerRegistry: Sendable {
         guard entry.abiVersion == HandlerEntry.currentABIVersion else {
             throw .abiMismatch(path: path, found: entry.abiVersion, expected: HandlerEntry.currentABIVersion)
         }
-        let number = version ?? Int(FilePath.lastComponent(FilePath.directory(of: path))) ?? state.withLock {
-            let next = max($0.anonymousVersions[endpointID, default: 0], $0.active[endpointID]?.version ?? 0) + 1
-            $0.anonymousVersions[endpointID] = next
-            return next
-        }
+        let number =
+            version ?? Int(FilePath.lastComponent(FilePath.directory(of: path)))
+            ?? state.withLock {
+                let next = max($0.anonymousVersions[endpointID, default: 0], $0.active[endpointID]?.version ?? 0) + 1
+                $0.anonymousVersions[endpointID] = next
+                return next
+            }
         return LoadedHandler(endpointID: endpointID, version: number, libraryPath: path, entry: entry)
     }
 
@@ -353,7 +355,8 @@ final class FirstAnswer: Sendable {
     /// Returns true if this was the first answer.
     @discardableResult
     func answer(_ response: Response?) -> Bool {
-        let (continuation, action) = state.withLock { state -> (CheckedContinuation<Response?, Never>?, (@Sendable () -> Void)?) in
+        let (continuation, action) = state.withLock {
+            state -> (CheckedContinuation<Response?, Never>?, (@Sendable () -> Void)?) in
             guard !state.answered else { return (nil, nil) }
             state.answered = true
             defer { state.continuation = nil; state.onAnswer = nil }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The host's own output, written with `write(2)` straight to a file descriptor.
@@ -25,9 +25,9 @@ public enum HostLog {
             var remaining = buffer.count
             while remaining > 0 {
                 #if canImport(Glibc)
-                let n = Glibc.write(fd, base, remaining)
+                    let n = Glibc.write(fd, base, remaining)
                 #else
-                let n = Darwin.write(fd, base, remaining)
+                    let n = Darwin.write(fd, base, remaining)
                 #endif
                 if n < 0 {
                     if errno == EINTR { continue }

@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real project folder in a temporary directory, with a real compiler and registry.
@@ -52,7 +52,9 @@ final class TestProject: Sendable {
     func build(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> BuildResult {
         let result = await compiler.build(id)
         let errors = result.diagnostics.map(\.formatted).joined(separator: "\n")
-        try #require(result.status == .built, "build of \(id) failed:\n\(errors)\n\(result.rawOutput)", sourceLocation: sourceLocation)
+        try #require(
+            result.status == .built, "build of \(id) failed:\n\(errors)\n\(result.rawOutput)",
+            sourceLocation: sourceLocation)
         return result
     }
 
@@ -64,7 +66,8 @@ final class TestProject: Sendable {
     }
 
     func execute(_ id: String, _ request: Request = Request()) async throws -> Response {
-        try await registry.execute(id, context: Context(endpointID: id, version: 0, requestID: "test"), request: request)
+        try await registry.execute(
+            id, context: Context(endpointID: id, version: 0, requestID: "test"), request: request)
     }
 
     private func copyTree(_ source: String, to destination: String) throws {

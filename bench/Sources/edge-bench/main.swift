@@ -2,7 +2,7 @@ import EdgeSDK
 import Gateway
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // edge-bench: the figures behind edge-dev's claims, printed, never asserted.
@@ -41,7 +41,9 @@ func scratchProject() throws -> Project {
         let source = FilePath.join(FilePath.join(samples, sample), "src")
         try FilePath.createDirectories(project.sourceDirectory(sample))
         for file in FilePath.contents(of: source) {
-            try FilePath.write(try FilePath.readBytes(FilePath.join(source, file)), to: FilePath.join(project.sourceDirectory(sample), file))
+            try FilePath.write(
+                try FilePath.readBytes(FilePath.join(source, file)),
+                to: FilePath.join(project.sourceDirectory(sample), file))
         }
     }
     return project
@@ -72,7 +74,9 @@ func compileBench() async throws {
                 guard result.status == .built else { throw SystemError("build \(id)", code: 0) }
                 times.append(result.durationMilliseconds)
             }
-            HostLog.line("  \(id.padding(5)) \(mode.rawValue.padding(7)) median \(format(median(times))) ms   min \(format(times.min()!)) ms   max \(format(times.max()!)) ms")
+            HostLog.line(
+                "  \(id.padding(5)) \(mode.rawValue.padding(7)) median \(format(median(times))) ms   min \(format(times.min()!)) ms   max \(format(times.max()!)) ms"
+            )
         }
     }
 
@@ -92,7 +96,9 @@ func compileBench() async throws {
         serveTimes.append(MonotonicClock.milliseconds(since: start) * 1000)
         guard response.status == 200 else { throw SystemError("serve", code: 0) }
     }
-    HostLog.line("dlopen-to-serving (hello, median of \(runs)): swapGraceful \(format(median(swapTimes))) us, first response served \(format(median(serveTimes))) us after the swap began")
+    HostLog.line(
+        "dlopen-to-serving (hello, median of \(runs)): swapGraceful \(format(median(swapTimes))) us, first response served \(format(median(serveTimes))) us after the swap began"
+    )
 }
 
 func swapBench() async throws {
@@ -105,7 +111,9 @@ func swapBench() async throws {
     let context = Context(endpointID: "hello", version: 0, requestID: "bench")
     var before = 0
     for n in 0...count {
-        try FilePath.write("import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"v\(n)\") }\n", to: source)
+        try FilePath.write(
+            "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"v\(n)\") }\n", to: source
+        )
         let result = await compiler.build("hello")
         try registry.swapGraceful("hello", to: result.libraryPath!, version: result.version)
         let body = try await registry.execute("hello", context: context, request: Request()).bodyText
@@ -114,7 +122,9 @@ func swapBench() async throws {
     }
     _ = registry.cleanupDrained()
     let after = residentKiB()
-    HostLog.line("\(count) real builds swapped in: RSS \(before) KiB -> \(after) KiB, \(format(Double(after - before) / Double(count))) KiB per retired version; draining now \(registry.stats().drainingCount)")
+    HostLog.line(
+        "\(count) real builds swapped in: RSS \(before) KiB -> \(after) KiB, \(format(Double(after - before) / Double(count))) KiB per retired version; draining now \(registry.stats().drainingCount)"
+    )
 }
 
 extension String {

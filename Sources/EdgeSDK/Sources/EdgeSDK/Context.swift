@@ -20,9 +20,10 @@ public struct Context: Sendable {
     /// It never goes through stdio: a handler that traps elsewhere cannot leave a lock behind
     /// that would hang this call.
     public func log(_ message: String, level: LogLevel = .info) {
-        logSink.write(LogRecord(
-            level: level, endpointID: endpointID, version: version, requestID: requestID,
-            message: message))
+        logSink.write(
+            LogRecord(
+                level: level, endpointID: endpointID, version: version, requestID: requestID,
+                message: message))
     }
 }
 

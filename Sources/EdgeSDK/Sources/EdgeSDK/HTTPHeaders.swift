@@ -85,7 +85,7 @@ extension String {
             switch (lhs.next(), rhs.next()) {
             case (nil, nil):
                 return true
-            case let (a?, b?):
+            case (let a?, let b?):
                 if a == b { continue }
                 if a | 0x20 != b | 0x20 { return false }
                 let lower = a | 0x20
