@@ -17,11 +17,12 @@ let package = Package(
         .package(path: "Sources/EdgeSDK")
     ],
     targets: [
+        .target(name: "CSystem"),
         .target(
             name: "Gateway",
-            dependencies: [.product(name: "EdgeSDK", package: "EdgeSDK")]
+            dependencies: ["CSystem", .product(name: "EdgeSDK", package: "EdgeSDK")]
         ),
-        .target(name: "Watcher"),
+        .target(name: "Watcher", dependencies: ["CSystem"]),
         .executableTarget(
             name: "edge-dev",
             dependencies: ["Gateway", "Watcher"]

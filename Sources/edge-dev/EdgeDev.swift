@@ -8,7 +8,8 @@ import Gateway
 @main
 enum EdgeDev {
     static let commands: [(spec: CommandSpec, run: @Sendable (ParsedArguments) async -> Int32)] = [
-        (BuildCommand.spec, BuildCommand.run)
+        (ServeCommand.spec, ServeCommand.run),
+        (BuildCommand.spec, BuildCommand.run),
     ]
 
     static let overview = """

@@ -1,0 +1,366 @@
+import EdgeSDK
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The dev server's brain: the project's endpoints, their manifests and builds, the route table
+/// and the registry, answering HTTP requests through them.
+///
+/// Builds and reloads are driven from outside (start-up, the watcher); requests are answered
+/// through `reply(to:)`, which never blocks the event loop.
+public final class DevServer: HTTPResponder, Sendable {
+    public let project: Project
+    public let compiler: HandlerCompiler
+    public let registry: HandlerRegistry
+    public let drainTimeout: Duration
+    /// How long a request waits for an endpoint's first build before a 503.
+    public let firstBuildWait: Duration
+
+    private struct BuildSummary: Sendable {
+        var ok: Bool
+        var milliseconds: Double
+        var diagnostics: [Diagnostic]
+    }
+
+    private struct Record: Sendable {
+        var manifest: EndpointManifest?
+        var manifestError: ManifestError?
+        var lastBuild: BuildSummary?
+        let firstBuild = AsyncGate()
+    }
+
+    private struct State: Sendable {
+        var records: [String: Record] = [:]
+        var routes = RouteTable()
+    }
+
+    private let state = Mutex(State())
+    private let report: @Sendable (DevEvent) -> Void
+
+    public init(
+        project: Project, compiler: HandlerCompiler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout,
+        firstBuildWait: Duration = .seconds(60), report: @escaping @Sendable (DevEvent) -> Void = { _ in }
+    ) {
+        self.project = project
+        self.compiler = compiler
+        self.registry = HandlerRegistry(buildRoot: project.buildRoot)
+        self.drainTimeout = drainTimeout
+        self.firstBuildWait = firstBuildWait
+        self.report = report
+        registry.onRetire { handler, reason in
+            report(.retired(endpoint: handler.endpointID, version: handler.version, reason: reason))
+        }
+    }
+
+    // MARK: - Endpoints
+
+    /// Ids of the endpoints known now.
+    public var endpointIDs: [String] { state.withLock { $0.records.keys.sorted() } }
+
+    /// Registers every endpoint of the project and routes them; builds nothing yet.
+    public func discover() {
+        for id in project.endpointIDs() { register(id) }
+        refreshRoutes()
+    }
+
+    /// Builds every known endpoint, in parallel up to the number of cores, loading each as it
+    /// succeeds.
+    public func buildAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for id in endpointIDs { group.addTask { _ = await self.rebuild(id) } }
+        }
+    }
+
+    /// A new `handlers/<id>/` folder: register, route, build.
+    public func endpointAdded(_ id: String) async {
+        guard Project.isValidEndpointID(id), state.withLock({ $0.records[id] == nil }) else { return }
+        register(id)
+        refreshRoutes()
+        report(.endpointAdded(endpoint: id))
+        _ = await rebuild(id)
+    }
+
+    /// A removed `handlers/<id>/` folder: stop routing to it; its in-flight requests finish.
+    public func endpointRemoved(_ id: String) {
+        guard state.withLock({ $0.records.removeValue(forKey: id) }) != nil else { return }
+        refreshRoutes()
+        registry.remove(id, drainTimeout: drainTimeout)
+        report(.endpointRemoved(endpoint: id))
+    }
+
+    /// `endpoint.json` changed: re-read it and re-route, without rebuilding.
+    public func manifestChanged(_ id: String) {
+        guard state.withLock({ $0.records[id] != nil }) else { return }
+        loadManifest(id)
+        refreshRoutes()
+        report(.routesChanged(endpoint: id))
+    }
+
+    /// Builds `id` (a no-op when its sources are unchanged) and gracefully swaps to the result.
+    /// A failed build leaves the serving version in place.
+    @discardableResult
+    public func rebuild(_ id: String) async -> BuildResult? {
+        guard let gate = state.withLock({ $0.records[id]?.firstBuild }) else { return nil }
+        report(.buildStarted(endpoint: id))
+        let result = await compiler.build(id)
+        defer { gate.open() }
+        switch result.status {
+        case .superseded:
+            return result
+        case .unchanged:
+            if result.succeeded, registry.handler(for: id) == nil, let path = result.libraryPath {
+                load(id, path: path, result: result)
+            }
+            return result
+        case .failed:
+            record(
+                id, BuildSummary(ok: false, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics))
+            registry.markFailed(id, message: result.errors.map(\.formatted).joined(separator: "\n"))
+            report(
+                .buildFailed(endpoint: id, diagnostics: result.diagnostics, milliseconds: result.durationMilliseconds))
+            return result
+        case .built:
+            load(id, path: result.libraryPath!, result: result)
+            return result
+        }
+    }
+
+    private func load(_ id: String, path: String, result: BuildResult) {
+        do {
+            let hadVersion = registry.handler(for: id) != nil
+            let swap = try registry.swapGraceful(id, to: path, version: result.version, drainTimeout: drainTimeout)
+            record(
+                id, BuildSummary(ok: true, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics))
+            report(
+                .buildSucceeded(
+                    endpoint: id, version: swap.newVersion, milliseconds: result.durationMilliseconds,
+                    swap: hadVersion ? swap : nil))
+        } catch {
+            let diagnostic = Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: "\(error)")
+            record(id, BuildSummary(ok: false, milliseconds: result.durationMilliseconds, diagnostics: [diagnostic]))
+            registry.markFailed(id, message: "\(error)")
+            report(.buildFailed(endpoint: id, diagnostics: [diagnostic], milliseconds: result.durationMilliseconds))
+        }
+    }
+
+    private func record(_ id: String, _ summary: BuildSummary) {
+        state.withLock { $0.records[id]?.lastBuild = summary }
+    }
+
+    private func register(_ id: String) {
+        state.withLock { state in
+            if state.records[id] == nil { state.records[id] = Record() }
+        }
+        registry.markCreated(id)
+        loadManifest(id)
+    }
+
+    private func loadManifest(_ id: String) {
+        let path = project.manifestPath(id)
+        let file = project.displayPath(path)
+        var manifest: EndpointManifest?
+        var problem: ManifestError?
+        if FilePath.exists(path) {
+            do {
+                manifest = try EndpointManifest.parse(try FilePath.readText(path), file: file)
+            } catch let error as ManifestError {
+                problem = error
+            } catch {
+                problem = ManifestError(file: file, message: "cannot read: \(error)")
+            }
+        } else {
+            manifest = .implicit(id)
+        }
+        state.withLock { state in
+            state.records[id]?.manifest = manifest
+            state.records[id]?.manifestError = problem
+        }
+        if let problem { report(.routeError(endpoint: id, error: problem)) }
+    }
+
+    /// Rebuilds the route table from every valid manifest and swaps it in atomically.
+    private func refreshRoutes() {
+        let conflicts = state.withLock { state -> [String: ManifestError] in
+            let manifests = state.records.compactMap { id, record in
+                record.manifest.map { (id: id, manifest: $0, file: project.displayPath(project.manifestPath(id))) }
+            }
+            let (table, conflicts) = RouteTable.build(manifests)
+            state.routes = table
+            for id in state.records.keys where state.records[id]?.manifest != nil {
+                if let conflict = conflicts[id] {
+                    state.records[id]?.manifestError = conflict
+                } else if state.records[id]?.manifestError != nil {
+                    state.records[id]?.manifestError = nil
+                }
+            }
+            return conflicts
+        }
+        for (id, error) in conflicts.sorted(by: { $0.key < $1.key }) { report(.routeError(endpoint: id, error: error)) }
+    }
+
+    /// The state the user sees: `error` while the endpoint cannot be routed, otherwise the
+    /// registry's.
+    public func state(of id: String) -> EndpointState {
+        if state.withLock({ $0.records[id]?.manifestError }) != nil { return .error }
+        return registry.state(of: id)
+    }
+
+    // MARK: - Answering
+
+    public func reply(to incoming: IncomingRequest) -> Reply {
+        let path = incoming.request.path
+        if path.hasPrefix("/_edge/") || path == "/_edge" {
+            return .now(answerInternal(incoming), tag: "_edge")
+        }
+        let routes = state.withLock { $0.routes }
+        switch routes.match(method: incoming.request.method, path: path) {
+        case .notFound:
+            return .now(ErrorPage.response(.notFound("no route for \(path)"), for: incoming), tag: nil)
+        case .methodNotAllowed(let allowed):
+            var response = ErrorPage.response(
+                .methodNotAllowed("\(incoming.wireMethod) is not allowed for \(path)"), for: incoming)
+            response.headers.set("Allow", allowed.joined(separator: ", "))
+            return .now(response, tag: nil)
+        case .found(let id, let parameters):
+            var request = incoming.request
+            request.pathParameters = parameters
+            if let requestGuard = registry.acquire(id) {
+                return run(requestGuard, request)
+            }
+            return waitForFirstBuild(id, request, incoming)
+        }
+    }
+
+    private func run(_ requestGuard: RequestGuard, _ request: Request) -> Reply {
+        let handler = requestGuard.handler
+        let context = Context(
+            endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,
+            logSink: logSink)
+        return .later(tag: "\(handler.endpointID) v\(handler.version)") {
+            defer { requestGuard.release() }
+            return await handler.call(request, context: context)
+        }
+    }
+
+    /// No version is serving: wait for a first build still running, else explain why.
+    private func waitForFirstBuild(_ id: String, _ request: Request, _ incoming: IncomingRequest) -> Reply {
+        let gate = state.withLock { $0.records[id]?.firstBuild }
+        return .later(tag: id) {
+            if let gate, !gate.isOpen, !(await gate.wait(timeout: self.firstBuildWait)) {
+                return ErrorPage.response(
+                    .serviceUnavailable("endpoint '\(id)' is still building; try again shortly"), for: incoming)
+            }
+            if let requestGuard = self.registry.acquire(id) {
+                let handler = requestGuard.handler
+                defer { requestGuard.release() }
+                let context = Context(
+                    endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink)
+                return await handler.call(request, context: context)
+            }
+            return self.notServing(id, incoming)
+        }
+    }
+
+    private func notServing(_ id: String, _ incoming: IncomingRequest) -> Response {
+        let diagnostics = state.withLock { $0.records[id]?.lastBuild?.diagnostics } ?? []
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard !errors.isEmpty else {
+            return ErrorPage.response(.serviceUnavailable("endpoint '\(id)' has no loaded version"), for: incoming)
+        }
+        return ErrorPage.compileErrors(endpoint: id, diagnostics: errors, project: project, for: incoming)
+    }
+
+    private var logSink: LogSink {
+        let report = self.report
+        return LogSink { record in
+            report(
+                .handlerLog(
+                    "[\(record.endpointID) v\(record.version) \(record.requestID)] \(record.level.rawValue): \(record.message)"
+                ))
+        }
+    }
+
+    // MARK: - /_edge/
+
+    private func answerInternal(_ incoming: IncomingRequest) -> Response {
+        guard incoming.isLoopback else {
+            return ErrorPage.response(.forbidden("/_edge/ is only answered to loopback clients"), for: incoming)
+        }
+        switch incoming.request.path {
+        case "/_edge/status":
+            guard incoming.request.method == "GET" else {
+                return ErrorPage.response(.methodNotAllowed("use GET"), for: incoming).withHeader("Allow", "GET, HEAD")
+            }
+            return Response(
+                status: 200, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
+                body: Array(status().serialized.utf8))
+        default:
+            return ErrorPage.response(.notFound("no such edge-dev page: \(incoming.request.path)"), for: incoming)
+        }
+    }
+
+    /// The `/_edge/status` document.
+    public func status() -> JSONValue {
+        let snapshot = state.withLock { state in
+            state.records.map { ($0.key, $0.value.manifest, $0.value.manifestError, $0.value.lastBuild) }
+        }.sorted { $0.0 < $1.0 }
+        var endpoints: [JSONValue] = []
+        for (id, manifest, manifestError, lastBuild) in snapshot {
+            let handler = registry.handler(for: id)
+            let draining = registry.drainingVersions(of: id)
+            var members: [(String, JSONValue)] = [
+                ("id", .string(id)),
+                ("state", .string((manifestError != nil ? EndpointState.error : registry.state(of: id)).rawValue)),
+                ("version", handler.map { JSONValue($0.version) } ?? .null),
+                ("methods", .array((manifest?.methodList ?? []).map { .string($0) })),
+                ("path", JSONValue(manifest?.patterns.first?.description)),
+                ("paths", .array((manifest?.patterns ?? []).map { .string($0.description) })),
+                ("activeRequests", JSONValue(handler?.activeRequests ?? 0)),
+                ("drainingVersions", .array(draining.map { JSONValue($0.version) })),
+                ("drainingRequests", JSONValue(draining.reduce(0) { $0 + $1.activeRequests })),
+            ]
+            members.append(
+                (
+                    "lastBuild",
+                    lastBuild.map { build in
+                        .object([
+                            ("ok", .bool(build.ok)),
+                            ("durationMs", JSONValue((build.milliseconds * 10).rounded() / 10)),
+                            ("diagnostics", .array(build.diagnostics.map(Self.json))),
+                        ])
+                    } ?? .null
+                ))
+            members.append(("routeError", manifestError.map { Self.json($0.diagnostic) } ?? .null))
+            endpoints.append(.object(members))
+        }
+        let stats = registry.stats()
+        return .object([
+            ("endpoints", .array(endpoints)),
+            (
+                "stats",
+                .object([
+                    ("loadedCount", JSONValue(stats.loadedCount)),
+                    ("drainingCount", JSONValue(stats.drainingCount)),
+                    ("activeRequests", JSONValue(stats.activeRequests)),
+                    ("drainingRequests", JSONValue(stats.drainingRequests)),
+                ])
+            ),
+        ])
+    }
+
+    static func json(_ diagnostic: Diagnostic) -> JSONValue {
+        let notes: [JSONValue] = diagnostic.notes.map { note in json(note) }
+        let line: JSONValue = diagnostic.line.map { JSONValue($0) } ?? .null
+        let column: JSONValue = diagnostic.column.map { JSONValue($0) } ?? .null
+        return .object([
+            ("file", JSONValue(diagnostic.file)),
+            ("line", line),
+            ("column", column),
+            ("severity", .string(diagnostic.severity.rawValue)),
+            ("message", .string(diagnostic.message)),
+            ("notes", .array(notes)),
+        ])
+    }
+}

@@ -1,0 +1,160 @@
+import EdgeSDK
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Serializes responses: status line, the handler's fields, then `Content-Length`, `Date`,
+/// `Server` and, when closing, `Connection: close`.
+struct HTTPResponseEncoder {
+    private var dateSecond = 0
+    private var dateBytes: [UInt8] = []
+
+    /// Appends the response to `out`. `includeBody` is false for HEAD (the length still says what
+    /// GET would send).
+    mutating func encode(
+        _ response: Response, minorVersion: Int, keepAlive: Bool, includeBody: Bool, requestID: String?,
+        into out: inout [UInt8]
+    ) {
+        let status = response.status
+        out.append(contentsOf: minorVersion == 0 ? Self.http10 : Self.http11)
+        appendDecimal(status, to: &out)
+        out.append(0x20)
+        out.append(contentsOf: HTTPStatus.reason(status).utf8)
+        out.append(contentsOf: Self.crlf)
+        for field in response.headers {
+            // Framing and connection management are the server's, never a handler's.
+            if field.name.equalsASCIICaseInsensitive("content-length")
+                || field.name.equalsASCIICaseInsensitive("transfer-encoding")
+                || field.name.equalsASCIICaseInsensitive("connection")
+            {
+                continue
+            }
+            out.append(contentsOf: field.name.utf8)
+            out.append(contentsOf: Self.colonSpace)
+            for byte in field.value.utf8 where byte != 0x0D && byte != 0x0A { out.append(byte) }
+            out.append(contentsOf: Self.crlf)
+        }
+        let bodyAllowed = !(100...199).contains(status) && status != 204 && status != 304
+        if bodyAllowed {
+            out.append(contentsOf: Self.contentLength)
+            appendDecimal(response.body.count, to: &out)
+            out.append(contentsOf: Self.crlf)
+        }
+        if let requestID {
+            out.append(contentsOf: Self.requestIDField)
+            out.append(contentsOf: requestID.utf8)
+            out.append(contentsOf: Self.crlf)
+        }
+        out.append(contentsOf: Self.dateField)
+        out.append(contentsOf: currentDate())
+        out.append(contentsOf: Self.crlf)
+        out.append(contentsOf: Self.serverField)
+        if !keepAlive {
+            out.append(contentsOf: Self.connectionClose)
+        } else if minorVersion == 0 {
+            out.append(contentsOf: Self.connectionKeepAlive)
+        }
+        out.append(contentsOf: Self.crlf)
+        if includeBody && bodyAllowed { out.append(contentsOf: response.body) }
+    }
+
+    /// The IMF-fixdate for now, formatted once per second.
+    private mutating func currentDate() -> [UInt8] {
+        var now = time(nil)
+        if now != dateSecond || dateBytes.isEmpty {
+            dateSecond = now
+            var parts = tm()
+            gmtime_r(&now, &parts)
+            var buffer = [CChar](repeating: 0, count: 40)
+            let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+            dateBytes = buffer[0..<count].map { UInt8(bitPattern: $0) }
+        }
+        return dateBytes
+    }
+
+    private func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8
+            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
+    }
+
+    private static let http11 = Array("HTTP/1.1 ".utf8)
+    private static let http10 = Array("HTTP/1.0 ".utf8)
+    private static let crlf = Array("\r\n".utf8)
+    private static let colonSpace = Array(": ".utf8)
+    private static let contentLength = Array("Content-Length: ".utf8)
+    private static let requestIDField = Array("X-Request-Id: ".utf8)
+    private static let dateField = Array("Date: ".utf8)
+    private static let serverField = Array("Server: edge-dev\r\n".utf8)
+    private static let connectionClose = Array("Connection: close\r\n".utf8)
+    private static let connectionKeepAlive = Array("Connection: keep-alive\r\n".utf8)
+}
+
+/// Reason phrases (RFC 9110 §15).
+public enum HTTPStatus {
+    public static func reason(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 303: "See Other"
+        case 304: "Not Modified"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 410: "Gone"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 417: "Expectation Failed"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default: "Status \(status)"
+        }
+    }
+}
+
+extension String {
+    func equalsASCIICaseInsensitive(_ lowercase: String) -> Bool {
+        guard utf8.count == lowercase.utf8.count else { return false }
+        return zip(utf8, lowercase.utf8).allSatisfy { a, b in
+            a == b || (a >= 0x41 && a <= 0x5A && a | 0x20 == b)
+        }
+    }
+}

@@ -1,0 +1,271 @@
+import EdgeSDK
+
+/// One client connection: its receive and send buffers, the parser, and the request in flight.
+///
+/// Confined to its loop's thread. Requests on one connection are handled one at a time, so
+/// pipelined requests are answered in order.
+final class Connection: @unchecked Sendable {
+    let socket: Socket
+    unowned let loop: EventLoop
+    private var parser: HTTPRequestParser
+    private var inbox: [UInt8] = []
+    private var inboxStart = 0
+    private var outbox: [UInt8] = []
+    private var outboxStart = 0
+
+    private(set) var inFlight = false
+    private(set) var isClosed = false
+    private var peerClosed = false
+    private var closeAfterWrite = false
+    private var lingering = false
+    private var readPaused = false
+    private var lastActivity: UInt64
+    private var requestStarted: UInt64 = 0
+    private lazy var peer = socket.peer
+
+    init(socket: Socket, loop: EventLoop) {
+        self.socket = socket
+        self.loop = loop
+        self.parser = HTTPRequestParser(limits: loop.server.configuration.limits)
+        self.lastActivity = MonotonicClock.nanoseconds()
+    }
+
+    // MARK: - Events
+
+    func onReadable() {
+        guard !isClosed else { return }
+        readAvailable()
+        if lingering {
+            inbox.removeAll(keepingCapacity: true)
+            inboxStart = 0
+            if peerClosed { close() }
+            return
+        }
+        processRequests()
+    }
+
+    func onWritable() {
+        guard !isClosed, outboxStart < outbox.count else { return }
+        flush()
+        if !isClosed && !inFlight && readPaused { onReadable() }
+    }
+
+    private func readAvailable() {
+        let cap =
+            loop.server.configuration.limits.maxHeadBytes + loop.server.configuration.limits.maxBodyBytes + 64 * 1024
+        readPaused = false
+        while true {
+            if inbox.count - inboxStart > cap {
+                readPaused = true
+                return
+            }
+            let count: Int?
+            do {
+                count = try socket.read(into: loop.scratch)
+            } catch {
+                peerClosed = true
+                return
+            }
+            guard let count else { return }
+            if count == 0 {
+                peerClosed = true
+                return
+            }
+            lastActivity = MonotonicClock.nanoseconds()
+            inbox.append(contentsOf: UnsafeRawBufferPointer(rebasing: loop.scratch[0..<count]))
+            // A short read drained the socket; edge-triggered epoll reports the next arrival.
+            if count < loop.scratch.count { return }
+        }
+    }
+
+    private func processRequests() {
+        while !inFlight && !isClosed && !closeAfterWrite {
+            if inboxStart == inbox.count && parser.isIdle { break }
+            if requestStarted == 0 { requestStarted = MonotonicClock.nanoseconds() }
+            let event: HTTPRequestParser.Event
+            do {
+                event = try parser.next(inbox, start: &inboxStart)
+            } catch {
+                refuse(error)
+                break
+            }
+            switch event {
+            case .needMore:
+                compactInbox()
+                finishIfPeerGone()
+                return
+            case .continueExpected:
+                outbox.append(contentsOf: Self.continueResponse)
+                flush()
+            case .request(let head, let body):
+                requestStarted = 0
+                dispatch(head, body: body)
+            }
+        }
+        compactInbox()
+        finishIfPeerGone()
+    }
+
+    private func finishIfPeerGone() {
+        guard peerClosed, !inFlight, !isClosed else { return }
+        if outboxStart == outbox.count { close() } else { closeAfterWrite = true }
+    }
+
+    private func compactInbox() {
+        if inboxStart == inbox.count {
+            inbox.removeAll(keepingCapacity: inbox.capacity <= 256 * 1024)
+            inboxStart = 0
+        } else if inboxStart > 64 * 1024 {
+            inbox.removeFirst(inboxStart)
+            inboxStart = 0
+        }
+    }
+
+    // MARK: - Requests
+
+    private func dispatch(_ head: HTTPRequestHead, body: [UInt8]) {
+        inFlight = true
+        loop.busyConnections.wrappingAdd(1, ordering: .relaxed)
+        let started = MonotonicClock.nanoseconds()
+        let requestID = loop.nextRequestID()
+        let incoming = IncomingRequest(
+            request: Request(
+                method: head.method == "HEAD" ? "GET" : head.method, path: head.path, queryItems: head.queryItems,
+                headers: head.headers, body: body, requestID: requestID, clientAddress: peer.address),
+            wireMethod: head.method, isLoopback: peer.isLoopback)
+        switch loop.server.responder.reply(to: incoming) {
+        case .now(let response, let tag):
+            complete(response, head: head, requestID: requestID, tag: tag, started: started)
+        case .later(let tag, let work):
+            Task(executorPreference: loop) {
+                let response = await work()
+                self.complete(response, head: head, requestID: requestID, tag: tag, started: started)
+                self.processRequests()
+            }
+        }
+    }
+
+    private func complete(_ response: Response, head: HTTPRequestHead, requestID: String, tag: String?, started: UInt64)
+    {
+        inFlight = false
+        loop.busyConnections.wrappingSubtract(1, ordering: .relaxed)
+        guard !isClosed else { return }
+        let keepAlive = head.keepAlive && !peerClosed && !loop.isStopping
+        loop.encoder.encode(
+            response, minorVersion: head.minorVersion, keepAlive: keepAlive, includeBody: head.method != "HEAD",
+            requestID: requestID, into: &outbox)
+        if loop.server.configuration.accessLog {
+            loop.log(
+                AccessLog.line(
+                    method: head.method, target: head.target, status: response.status, started: started, tag: tag))
+        }
+        if !keepAlive { closeAfterWrite = true }
+        flush()
+    }
+
+    /// Answers a request the parser refused, then closes: after a framing error the rest of the
+    /// stream cannot be trusted.
+    private func refuse(_ error: HTTPError) {
+        let body =
+            #"{"error":"\#(AccessLog.code(error.status))","message":"\#(error.message.jsonEscaped)","status":\#(error.status)}"#
+        let response = Response(
+            status: error.status, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+        loop.encoder.encode(
+            response, minorVersion: 1, keepAlive: false, includeBody: true, requestID: nil, into: &outbox)
+        if loop.server.configuration.accessLog {
+            loop.log(
+                AccessLog.line(
+                    method: "-", target: "-", status: error.status, started: requestStarted, tag: error.message))
+        }
+        closeAfterWrite = true
+        flush()
+    }
+
+    // MARK: - Writing and closing
+
+    private func flush() {
+        while outboxStart < outbox.count {
+            let written: Int?
+            do {
+                written = try outbox.withUnsafeBytes { raw throws(SystemError) in
+                    try socket.write(UnsafeRawBufferPointer(rebasing: raw[outboxStart...]))
+                }
+            } catch {
+                close()
+                return
+            }
+            guard let written else { return }  // EPOLLOUT (edge-triggered) will call onWritable
+            outboxStart += written
+        }
+        outbox.removeAll(keepingCapacity: outbox.capacity <= 256 * 1024)
+        outboxStart = 0
+        lastActivity = MonotonicClock.nanoseconds()
+        if closeAfterWrite { beginClose() }
+    }
+
+    /// Half-closes and lingers briefly before closing: closing with unread input would make the
+    /// kernel send a reset that can destroy the response before the client reads it.
+    private func beginClose() {
+        guard !lingering else { return }
+        if peerClosed {
+            close()
+            return
+        }
+        lingering = true
+        lastActivity = MonotonicClock.nanoseconds()
+        socket.shutdownWrite()
+    }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        socket.close()
+        loop.connectionClosed(self)
+    }
+
+    func checkTimeouts(now: UInt64) {
+        guard !isClosed, !inFlight else { return }
+        let limits = loop.server.configuration.limits
+        if lingering {
+            if now &- lastActivity > 2_000_000_000 { close() }
+            return
+        }
+        if requestStarted != 0 {
+            let waited = now &- (parser.isIdle ? requestStarted : lastActivity)
+            if now &- requestStarted > limits.headerTimeout.nanoseconds && parser.isIdle
+                || waited > limits.headerTimeout.nanoseconds
+            {
+                refuse(HTTPError(408, "request not received within \(limits.headerTimeout)"))
+            }
+        } else if outboxStart == outbox.count && now &- lastActivity > limits.idleTimeout.nanoseconds {
+            close()
+        }
+    }
+
+    private static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+}
+
+/// One line per request, for the terminal.
+enum AccessLog {
+    static func line(method: String, target: String, status: Int, started: UInt64, tag: String?) -> String {
+        let micros = (MonotonicClock.nanoseconds() &- started) / 1000
+        let duration =
+            micros >= 10_000 ? "\(micros / 1000) ms" : "\(micros / 1000).\(micros % 1000 / 100)\(micros % 100 / 10) ms"
+        return "\(method) \(target) \(status) \(duration)\(tag.map { " " + $0 } ?? "")\n"
+    }
+
+    static func code(_ status: Int) -> String {
+        HTTPStatus.reason(status).lowercased().replacingSpaces()
+    }
+}
+
+extension String {
+    func replacingSpaces() -> String { String(map { $0 == " " ? "_" : $0 }) }
+
+    /// The string as the inside of a JSON string literal.
+    var jsonEscaped: String {
+        var out = ""
+        JSONValue.writeString(self, to: &out)
+        return String(out.dropFirst().dropLast())
+    }
+}

@@ -1,0 +1,95 @@
+import CSystem
+import EdgeSDK
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The HTTP/1.1 server: one listening socket shared by one event loop per core.
+public final class HTTPServer: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 picks a free port.
+        public var port = 8080
+        public var limits = HTTPLimits()
+        /// Event loops (threads); defaults to the number of cores.
+        public var loops = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        /// One line per request on standard output.
+        public var accessLog = true
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    let responder: any HTTPResponder
+    let listener: Socket
+    let logDescriptor: Int32 = 1
+    private var loops: [EventLoop] = []
+    public let port: Int
+
+    /// Binds and listens at once (so the port is known and connections queue), serving starts
+    /// with `start()`.
+    public init(configuration: Configuration, responder: any HTTPResponder) throws(SystemError) {
+        self.configuration = configuration
+        self.responder = responder
+        raiseOpenFileLimit()
+        listener = try Socket.listen(host: configuration.host, port: configuration.port)
+        port = listener.localPort
+    }
+
+    /// Starts the event loop threads.
+    public func start() throws(SystemError) {
+        for index in 0..<max(1, configuration.loops) {
+            let loop = try EventLoop(index: index, server: self)
+            loops.append(loop)
+            try startThread(name: "edge-loop-\(index)") { loop.run() }
+        }
+    }
+
+    /// Connections now open.
+    public var openConnections: Int { loops.reduce(0) { $0 + $1.openConnections } }
+
+    /// Requests being handled now.
+    public var requestsInFlight: Int { loops.reduce(0) { $0 + $1.busyConnections.load(ordering: .relaxed) } }
+
+    /// Stops accepting, closes idle connections, and waits up to `grace` for requests in flight
+    /// to be answered. Returns true if everything finished in time.
+    public func stop(grace: Duration) async -> Bool {
+        for loop in loops { loop.requestStop() }
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            if loops.allSatisfy(\.isStopped) { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        listener.close()
+        return loops.allSatisfy(\.isStopped)
+    }
+}
+
+/// Starts a detached POSIX thread running `body`.
+func startThread(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
+    final class Box {
+        let body: @Sendable () -> Void
+        let name: String
+        init(_ body: @escaping @Sendable () -> Void, name: String) {
+            self.body = body
+            self.name = name
+        }
+    }
+    let context = Unmanaged.passRetained(Box(body, name: name)).toOpaque()
+    var thread = pthread_t()
+    let result = pthread_create(
+        &thread, nil,
+        { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            pthread_setname_np(pthread_self(), String(box.name.prefix(15)))
+            box.body()
+            return nil
+        }, context)
+    guard result == 0 else {
+        Unmanaged<Box>.fromOpaque(context).release()
+        throw SystemError("pthread_create", code: result)
+    }
+    pthread_detach(thread)
+}

@@ -1,0 +1,166 @@
+import CSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A non-blocking TCP socket file descriptor, with each system call wrapped once.
+///
+/// A value type over the raw descriptor, in the manner of swift-system's `FileDescriptor`: it
+/// owns nothing by itself, so `close()` is explicit.
+public struct Socket: Hashable, Sendable {
+    public let fd: Int32
+
+    public init(fd: Int32) { self.fd = fd }
+
+    /// A listening socket bound to `host:port` (port 0 picks a free port), non-blocking.
+    public static func listen(host: String, port: Int, backlog: Int32 = 4096) throws(SystemError) -> Socket {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let first = list else {
+            throw SystemError("resolve \(host): \(String(cString: gai_strerror(status)))", code: EINVAL)
+        }
+        defer { freeaddrinfo(list) }
+        let fd = socket(
+            first.pointee.ai_family,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError.current("socket") }
+        let socket = Socket(fd: fd)
+        do {
+            try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
+            guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+                throw SystemError.current("bind \(host):\(port)")
+            }
+            guard Glibc.listen(fd, backlog) == 0 else { throw SystemError.current("listen") }
+        } catch let error as SystemError {
+            socket.close()
+            throw error
+        } catch {
+            socket.close()
+            throw SystemError("listen", code: EINVAL)
+        }
+        return socket
+    }
+
+    /// Accepts one connection, non-blocking; nil when none is waiting.
+    public func accept() throws(SystemError) -> Socket? {
+        while true {
+            let client = accept4(fd, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            if client >= 0 { return Socket(fd: client) }
+            let error = SystemError.current("accept")
+            if error.isInterrupted || error.code == ECONNABORTED { continue }
+            if error.wouldBlock { return nil }
+            throw error
+        }
+    }
+
+    /// Reads into `buffer`; returns the count, 0 at end of stream, nil when it would block.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            let error = SystemError.current("read")
+            if error.isInterrupted { continue }
+            if error.wouldBlock { return nil }
+            throw error
+        }
+    }
+
+    /// Writes what it can of `buffer`; returns the count, nil when it would block.
+    public func write(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> Int? {
+        while true {
+            let n = send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+            if n >= 0 { return n }
+            let error = SystemError.current("write")
+            if error.isInterrupted { continue }
+            if error.wouldBlock { return nil }
+            throw error
+        }
+    }
+
+    public func setOption(_ level: Int32, _ name: Int32, _ value: Int32) throws(SystemError) {
+        var value = value
+        guard setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw SystemError.current("setsockopt")
+        }
+    }
+
+    /// Disables Nagle's algorithm: responses are written whole, and waiting only adds latency.
+    public func setNoDelay() {
+        try? setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+    }
+
+    /// Stops reading (the peer sees its further writes fail) while still letting us write.
+    public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    public func close() { _ = Glibc.close(fd) }
+
+    /// The local address's port (after binding to port 0).
+    public var localPort: Int {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Self.describe(storage).port
+    }
+
+    /// The peer's address as `host:port` (IPv6 hosts in brackets), and whether it is loopback.
+    public var peer: (address: String, isLoopback: Bool) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard ok == 0 else { return ("unknown", false) }
+        let (host, port, loopback) = Self.describe(storage)
+        return (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)", loopback)
+    }
+
+    private static func describe(_ storage: sockaddr_storage) -> (host: String, port: Int, isLoopback: Bool) {
+        var storage = storage
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                    var addr = address.pointee.sin_addr
+                    inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
+                    let host = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                    let loopback = (UInt32(bigEndian: addr.s_addr) >> 24) == 127
+                    return (host, Int(UInt16(bigEndian: address.pointee.sin_port)), loopback)
+                }
+            }
+        case AF_INET6:
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                    var addr = address.pointee.sin6_addr
+                    inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count))
+                    let host = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                    let loopback = host == "::1" || host.hasPrefix("::ffff:127.")
+                    return (host, Int(UInt16(bigEndian: address.pointee.sin6_port)), loopback)
+                }
+            }
+        default:
+            return ("unknown", 0, false)
+        }
+    }
+}
+
+/// Raises the open-files soft limit to the hard limit: a server with 1,000 keep-alive clients
+/// needs more than the usual 1,024 descriptors. Returns the new soft limit.
+@discardableResult
+public func raiseOpenFileLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+    if limit.rlim_cur < limit.rlim_max {
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+    return Int(limit.rlim_cur)
+}

@@ -1,0 +1,171 @@
+import Dispatch
+import Gateway
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `edge-dev serve`: builds every endpoint, serves them, and (with the watcher) hot-swaps on save.
+enum ServeCommand {
+    static let spec = CommandSpec(
+        name: "serve",
+        abstract: "Build every endpoint and serve them over HTTP; save a file to redeploy it.",
+        options: [
+            .init("--handlers", "DIR", help: "The handlers folder.", default: "handlers"),
+            .init(
+                "--host", "HOST", help: "Address to listen on; 0.0.0.0 exposes the server to the network.",
+                default: "127.0.0.1"),
+            .init("--port", "PORT", help: "Port to listen on; 0 picks a free one.", default: "8080"),
+            .init("--release", help: "Build handlers with optimizations (-O)."),
+            .init(
+                "--drain-timeout", "SECONDS", help: "How long an old version may finish its requests after a swap.",
+                default: "30"),
+            .init("--max-body", "BYTES", help: "Largest request body accepted (413 beyond).", default: "16777216"),
+            .init("--no-access-log", help: "Do not print a line per request."),
+        ])
+
+    static func run(_ arguments: ParsedArguments) async -> Int32 {
+        let style = TerminalStyle(fd: 1)
+        let project = Project(handlersDirectory: arguments.value("--handlers") ?? "handlers")
+        guard FilePath.isDirectory(project.handlersDirectory) else {
+            HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
+            return 1
+        }
+        let drainSeconds: Double
+        let maxBody: Double
+        let port: Int
+        do throws(UsageError) {
+            drainSeconds = try arguments.number("--drain-timeout", spec: spec) ?? 30
+            maxBody = try arguments.number("--max-body", spec: spec) ?? 16_777_216
+            let portValue = try arguments.number("--port", spec: spec) ?? 8080
+            guard portValue <= 65535, portValue.rounded() == portValue else {
+                throw UsageError(
+                    "Invalid value '\(arguments.value("--port")!)' for '--port': expected 0 to 65535", usage: spec.usage
+                )
+            }
+            port = Int(portValue)
+        } catch {
+            HostLog.err("Error: \(error.message)\n\(error.usage)\n")
+            return 2
+        }
+
+        let compiler: HandlerCompiler
+        do {
+            compiler = try HandlerCompiler(project: project, mode: arguments.flag("--release") ? .release : .debug)
+        } catch {
+            HostLog.err("error: \(error)\n")
+            return 1
+        }
+        let printer = EventPrinter(style: style)
+        let devServer = DevServer(
+            project: project, compiler: compiler, drainTimeout: .milliseconds(Int(drainSeconds * 1000)),
+            report: { printer.print($0) })
+        devServer.discover()
+
+        var configuration = HTTPServer.Configuration()
+        configuration.host = arguments.value("--host") ?? "127.0.0.1"
+        configuration.port = port
+        configuration.limits.maxBodyBytes = Int(maxBody)
+        configuration.accessLog = !arguments.flag("--no-access-log")
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(configuration: configuration, responder: devServer)
+            try server.start()
+        } catch {
+            HostLog.err("error: cannot listen on \(configuration.host):\(port): \(error)\n")
+            return 1
+        }
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        HostLog.line("listening on http://\(host):\(server.port)")
+
+        let start = MonotonicClock.nanoseconds()
+        await devServer.buildAll()
+        let loaded = devServer.endpointIDs.filter { devServer.state(of: $0) == .loaded }.count
+        HostLog.line(
+            "ready: \(loaded) of \(devServer.endpointIDs.count) endpoints serving (\(Int(MonotonicClock.milliseconds(since: start))) ms)"
+        )
+
+        let signal = await TerminationSignal.next()
+        HostLog.line("\(signal == SIGINT ? "interrupt" : "terminate"): finishing requests in flight, then exiting")
+        TerminationSignal.onSecondSignal { _exit(130) }
+        let finished = await server.stop(grace: .seconds(10))
+        if !finished { HostLog.err("edge-dev: requests still running after 10 s; exiting anyway\n") }
+        return 0
+    }
+}
+
+/// Prints dev server events, one line each.
+struct EventPrinter: Sendable {
+    let style: TerminalStyle
+
+    func print(_ event: DevEvent) {
+        switch event {
+        case .buildStarted, .endpointAdded, .routesChanged:
+            return
+        case .buildSucceeded(let id, let version, let milliseconds, let swap):
+            let time = "\(Int(milliseconds.rounded())) ms"
+            if let swap {
+                let draining = swap.draining ? " (\(swap.oldRequestsPending) draining)" : ""
+                HostLog.line("\(style.bold(id)): v\(version) built in \(time), \(style.green("swapped"))\(draining)")
+            } else {
+                HostLog.line("\(style.bold(id)): v\(version) built in \(time), \(style.green("serving"))")
+            }
+        case .buildFailed(let id, let diagnostics, _):
+            var text = ""
+            for diagnostic in diagnostics { text += DiagnosticPrinter.format(diagnostic, style: style) }
+            let errors = diagnostics.filter { $0.severity == .error }.count
+            text += "\(style.bold(id)): \(style.red("build failed")) (\(errors) error\(errors == 1 ? "" : "s"))\n"
+            HostLog.out(text)
+        case .routeError(let id, let error):
+            HostLog.out(
+                DiagnosticPrinter.format(error.diagnostic, style: style)
+                    + "\(style.bold(id)): \(style.red("not routed"))\n")
+        case .endpointRemoved(let id):
+            HostLog.line("\(style.bold(id)): removed")
+        case .retired(let id, let version, let reason):
+            HostLog.line(
+                style.dim("\(id): v\(version) retired (\(reason == .timedOut ? "drain timeout" : reason.rawValue))"))
+        case .handlerLog(let line):
+            HostLog.err(line + "\n")
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, delivered to async code through Dispatch.
+enum TerminationSignal {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    /// Waits for the first SIGINT or SIGTERM and returns which it was.
+    static func next() async -> Int32 {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            let once = Once()
+            for number in [SIGINT, SIGTERM] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    if once.first() { continuation.resume(returning: number) }
+                }
+                source.resume()
+                sources.append(source)
+            }
+        }
+    }
+
+    /// A second signal while shutting down stops at once.
+    static func onSecondSignal(_ action: @escaping @Sendable () -> Void) {
+        for source in sources { source.setEventHandler(handler: action) }
+    }
+
+    private final class Once: @unchecked Sendable {
+        private var fired = false
+        private var lock = pthread_mutex_t()
+        init() { pthread_mutex_init(&lock, nil) }
+        func first() -> Bool {
+            pthread_mutex_lock(&lock)
+            defer { pthread_mutex_unlock(&lock) }
+            if fired { return false }
+            fired = true
+            return true
+        }
+    }
+}
