@@ -65,9 +65,10 @@ struct HTTPRequestParser {
             switch state {
             case .head:
                 guard let end = findHeadEnd(buffer, from: start) else {
-                    try checkHeadSize(buffer, start: start)
+                    try checkHeadSize(buffer, start: start, end: buffer.count)
                     return .needMore
                 }
+                try checkHeadSize(buffer, start: start, end: end)
                 let parsed = try parseHead(buffer[start..<end])
                 start = end + 4
                 scanned = 0
@@ -185,8 +186,10 @@ struct HTTPRequestParser {
         return found
     }
 
-    private func checkHeadSize(_ buffer: [UInt8], start: Int) throws(HTTPError) {
-        guard buffer.count - start > limits.maxHeadBytes else { return }
+    /// The head so far (`start..<end`) must fit the limit: 414 when even the request line does
+    /// not, 431 otherwise.
+    private func checkHeadSize(_ buffer: [UInt8], start: Int, end: Int) throws(HTTPError) {
+        guard end - start > limits.maxHeadBytes else { return }
         let firstLineEnds = findCRLF(buffer, from: start).map { $0 - start <= limits.maxHeadBytes } ?? false
         throw firstLineEnds
             ? HTTPError(431, "request header fields exceed \(limits.maxHeadBytes) bytes")

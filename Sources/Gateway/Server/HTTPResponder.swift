@@ -8,6 +8,12 @@ public struct IncomingRequest: Sendable {
     public var wireMethod: String
     public var isLoopback: Bool
 
+    public init(request: Request, wireMethod: String, isLoopback: Bool) {
+        self.request = request
+        self.wireMethod = wireMethod
+        self.isLoopback = isLoopback
+    }
+
     /// True when the client prefers HTML (a browser), for error pages.
     public var wantsHTML: Bool {
         request.header("Accept")?.contains("text/html") ?? false

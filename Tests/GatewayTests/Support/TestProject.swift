@@ -117,3 +117,9 @@ final class AtomicCounter: Sendable {
     var value: Int { count.load(ordering: .relaxed) }
     func increment() { count.wrappingAdd(1, ordering: .relaxed) }
 }
+
+final class LockedList: Sendable {
+    private let storage = Mutex<[String]>([])
+    var items: [String] { storage.withLock { $0 } }
+    func append(_ item: String) { storage.withLock { $0.append(item) } }
+}

@@ -1,0 +1,41 @@
+import Gateway
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `edge-dev serve` as a user runs it: the real binary, a real project folder, real HTTP.
+@Suite(.serialized) struct ServeTests {
+    @Test func sigtermLetsInFlightRequestsFinishThenExitsZero() async throws {
+        let test = try TestProject(samples: ["hello", "slow"])
+        let serve = try ServeProcess(handlers: test.project.handlersDirectory)
+        let port = try await serve.waitUntilReady()
+        #expect(try serve.request("GET", "/hello").status == 200)
+
+        let slow = Task {
+            try await onThread { () -> Int in
+                let client = try RawHTTPClient(port: port)
+                try client.send("GET /slow?ms=700 HTTP/1.1\r\nHost: x\r\n\r\n")
+                return try client.read().status
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let code = try await serve.terminate(SIGTERM)
+        #expect(code == 0)
+        #expect(try await slow.value == 200)
+        #expect(serve.log.contains("terminate: finishing requests in flight"))
+        // Once stopped, nothing listens.
+        #expect(throws: (any Error).self) { try RawHTTPClient(port: port) }
+    }
+
+    @Test func portInUseIsAClearError() async throws {
+        let test = try TestProject(samples: ["hello"])
+        let first = try ServeProcess(handlers: test.project.handlersDirectory)
+        let port = try await first.waitUntilReady()
+        let second = try ServeProcess(handlers: test.project.handlersDirectory, arguments: ["--port", String(port)])
+        await #expect(throws: (any Error).self) { try await second.waitFor("never printed", timeout: .seconds(20)) }
+        #expect(second.log.contains("error: cannot listen on 127.0.0.1:\(port)"))
+        #expect(try await first.terminate() == 0)
+    }
+}

@@ -1,0 +1,235 @@
+import Gateway
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A deliberately dumb HTTP client over a blocking TCP socket: it sends exactly the bytes a test
+/// gives it, so tests can send what no well-behaved client would.
+final class RawHTTPClient {
+    struct Reply {
+        var status: Int
+        var headers: [(String, String)]
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(port: Int, timeoutSeconds: Int = 10) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SystemError.current("socket") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            let error = SystemError.current("connect")
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
+    deinit { Glibc.close(fd) }
+
+    func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            guard n > 0 else { throw SystemError.current("send") }
+            offset += n
+        }
+    }
+
+    /// Reads more bytes; false at end of stream.
+    private func fill() throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 {
+            if errno == ECONNRESET { return false }
+            throw Failure(description: "recv: \(SystemError.current("recv")) (timed out?)")
+        }
+        if n == 0 { return false }
+        buffer.append(contentsOf: chunk[0..<n])
+        return true
+    }
+
+    /// Reads one response (skipping `100 Continue` unless `interim` is set). `head` means the
+    /// request was HEAD: no body follows whatever the length says.
+    func read(head: Bool = false, interim: Bool = false) throws -> Reply {
+        while true {
+            var end: Int?
+            while end == nil {
+                end = findHeadEnd()
+                if end == nil, try !fill() { throw Failure(description: "connection closed before a response head") }
+            }
+            let headText = String(decoding: buffer[0..<end!], as: UTF8.self)
+            buffer.removeFirst(end! + 4)
+            let lines = headText.components(separatedBy: "\r\n")
+            let statusParts = lines[0].split(separator: " ")
+            guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
+                throw Failure(description: "bad status line: \(lines[0])")
+            }
+            let headers = lines.dropFirst().compactMap { line -> (String, String)? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                return (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters())
+            }
+            var reply = Reply(status: status, headers: headers, body: [])
+            if status == 100 && !interim { continue }
+            if status == 100 || head || status == 204 || status == 304 { return reply }
+            if let length = reply.header("Content-Length").flatMap({ Int($0) }) {
+                while buffer.count < length {
+                    if try !fill() { throw Failure(description: "connection closed inside a body") }
+                }
+                reply.body = Array(buffer[0..<length])
+                buffer.removeFirst(length)
+            } else {
+                while try fill() {}
+                reply.body = buffer
+                buffer = []
+            }
+            return reply
+        }
+    }
+
+    /// True when the server has closed the connection (reads end of stream).
+    func isClosedByServer() -> Bool {
+        guard buffer.isEmpty else { return false }
+        return (try? fill()) == false
+    }
+
+    private func findHeadEnd() -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        for index in 0...(buffer.count - 4)
+        where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
+            return index
+        }
+        return nil
+    }
+}
+
+extension String {
+    func components(separatedBy separator: String) -> [String] {
+        var parts: [String] = []
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: separator) {
+            parts.append(String(rest[..<range.lowerBound]))
+            rest = rest[range.upperBound...]
+        }
+        parts.append(String(rest))
+        return parts
+    }
+
+    func trimmingCharacters() -> String {
+        var slice = Substring(self)
+        while slice.first == " " { slice = slice.dropFirst() }
+        while slice.last == " " { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
+
+/// A DevServer for a TestProject, served by a real HTTPServer on a free port.
+final class TestServer: Sendable {
+    let test: TestProject
+    let dev: DevServer
+    let server: HTTPServer
+    var port: Int { server.port }
+
+    init(
+        samples: [String] = [], limits: HTTPLimits = HTTPLimits(), loops: Int = 2,
+        prepare: (TestProject) throws -> Void = { _ in }
+    ) async throws {
+        test = try TestProject(samples: samples)
+        try prepare(test)
+        dev = DevServer(project: test.project, compiler: test.compiler, drainTimeout: .seconds(5))
+        dev.discover()
+        var configuration = HTTPServer.Configuration()
+        configuration.port = 0
+        configuration.limits = limits
+        configuration.loops = loops
+        configuration.accessLog = false
+        server = try HTTPServer(configuration: configuration, responder: dev)
+        try server.start()
+        await dev.buildAll()
+    }
+
+    func client() throws -> RawHTTPClient { try RawHTTPClient(port: port) }
+
+    /// One request on a fresh connection.
+    func request(_ method: String, _ target: String, headers: [String] = [], body: String? = nil) throws
+        -> RawHTTPClient.Reply
+    {
+        let client = try client()
+        var text = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\n"
+        for header in headers { text += header + "\r\n" }
+        if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
+        text += "Connection: close\r\n\r\n" + (body ?? "")
+        try client.send(text)
+        return try client.read(head: method == "HEAD")
+    }
+
+    func stop() async { _ = await server.stop(grace: .seconds(5)) }
+}
+
+/// One piece of blocking work and where its result goes.
+private final class ThreadJob<T: Sendable>: @unchecked Sendable {
+    let body: @Sendable () throws -> T
+    var continuation: CheckedContinuation<T, any Error>?
+    init(_ body: @escaping @Sendable () throws -> T) { self.body = body }
+
+    func run() {
+        do {
+            continuation!.resume(returning: try body())
+        } catch {
+            continuation!.resume(throwing: error)
+        }
+    }
+}
+
+/// Runs blocking work (a raw socket client) on its own thread, so it never ties up the small
+/// cooperative pool that async code shares.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let job = ThreadJob(body)
+    let run: @Sendable () -> Void = { job.run() }
+    return try await withCheckedThrowingContinuation { continuation in
+        job.continuation = continuation
+        let box = Unmanaged.passRetained(RunBox(run)).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(
+            &thread, nil,
+            { raw in
+                Unmanaged<RunBox>.fromOpaque(raw!).takeRetainedValue().run()
+                return nil
+            }, box)
+        if result == 0 {
+            pthread_detach(thread)
+        } else {
+            Unmanaged<RunBox>.fromOpaque(box).release()
+            continuation.resume(throwing: SystemError("pthread_create", code: result))
+        }
+    }
+}
+
+private final class RunBox {
+    let run: @Sendable () -> Void
+    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+}

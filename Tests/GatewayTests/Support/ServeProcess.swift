@@ -1,0 +1,110 @@
+import Gateway
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The real `edge-dev serve` binary, started on a project with `--port 0`; its output goes to a
+/// file the test reads.
+final class ServeProcess {
+    let pid: pid_t
+    let logPath: String
+    private(set) var port = 0
+    private var exited: Int32?
+
+    /// `edge-dev`, built beside the test bundle by `swift build --build-tests` / `swift test`.
+    static var executable: String {
+        let bundle = FilePath.resolvingSymlinks("/proc/self/exe")
+        return FilePath.join(FilePath.directory(of: bundle), "edge-dev")
+    }
+
+    init(handlers: String, arguments: [String] = [], environment: [String: String] = ["NO_COLOR": "1"]) throws {
+        logPath = FilePath.join(FilePath.directory(of: handlers), "serve.log")
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv =
+            ([Self.executable, "serve", "--handlers", handlers, "--port", "0"] + arguments).map { strdup($0) } + [nil]
+        var env: [String] = []
+        var index = 0
+        while let entry = environ[index] {
+            env.append(String(cString: entry))
+            index += 1
+        }
+        env += environment.map { "\($0.key)=\($0.value)" }
+        let envp = env.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, Self.executable, &actions, nil, argv, envp)
+        guard result == 0 else { throw SystemError("posix_spawn \(Self.executable)", code: result) }
+        self.pid = pid
+    }
+
+    deinit {
+        if exited == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+    }
+
+    var log: String { (try? FilePath.readText(logPath)) ?? "" }
+
+    /// Waits for a line containing `text` (after `offset` characters of log); returns the line.
+    @discardableResult
+    func waitFor(_ text: String, timeout: Duration = .seconds(60), after offset: Int = 0) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let current = log
+            if current.count > offset {
+                let tail = current.dropFirst(offset)
+                if let line = tail.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            }
+            var status: Int32 = 0
+            if exited == nil, waitpid(pid, &status, WNOHANG) == pid {
+                exited = status
+                throw RawHTTPClient.Failure(description: "edge-dev exited (status \(status)) before '\(text)':\n\(log)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw RawHTTPClient.Failure(description: "no '\(text)' within \(timeout); log:\n\(log)")
+    }
+
+    /// Waits for `listening on` and `ready:`; returns the port.
+    func waitUntilReady() async throws -> Int {
+        let line = try await waitFor("listening on http://")
+        port = Int(line.split(separator: ":").last ?? "") ?? 0
+        try await waitFor("ready:")
+        return port
+    }
+
+    /// Sends `signal` and waits for the exit; returns the exit code (or 128 + signal).
+    func terminate(_ signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async throws -> Int32 {
+        kill(pid, signal)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                exited = status
+                return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw RawHTTPClient.Failure(description: "edge-dev did not exit within \(timeout)")
+    }
+
+    func request(_ method: String, _ target: String, body: String? = nil) throws -> RawHTTPClient.Reply {
+        let client = try RawHTTPClient(port: port)
+        var text = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\n"
+        if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
+        text += "Connection: close\r\n\r\n" + (body ?? "")
+        try client.send(text)
+        return try client.read(head: method == "HEAD")
+    }
+}
