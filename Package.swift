@@ -40,6 +40,10 @@ let package = Package(
             name: "GatewayTests",
             dependencies: ["Gateway"]
         ),
+        .testTarget(
+            name: "WatcherTests",
+            dependencies: ["Watcher"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

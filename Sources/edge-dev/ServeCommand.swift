@@ -1,5 +1,7 @@
 import Dispatch
 import Gateway
+import Synchronization
+import Watcher
 
 #if canImport(Glibc)
     import Glibc
@@ -21,6 +23,7 @@ enum ServeCommand {
                 "--drain-timeout", "SECONDS", help: "How long an old version may finish its requests after a swap.",
                 default: "30"),
             .init("--max-body", "BYTES", help: "Largest request body accepted (413 beyond).", default: "16777216"),
+            .init("--no-watch", help: "Serve without watching for changes (a production-like run)."),
             .init("--no-access-log", help: "Do not print a line per request."),
         ])
 
@@ -78,6 +81,21 @@ enum ServeCommand {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         HostLog.line("listening on http://\(host):\(server.port)")
 
+        var watcher: ProjectWatcher?
+        if !arguments.flag("--no-watch") {
+            let applier = ChangeApplier(devServer: devServer)
+            do {
+                watcher = try ProjectWatcher(
+                    handlersDirectory: project.handlersDirectory,
+                    onChanges: { applier.apply($0) },
+                    onWarning: { HostLog.err(style.yellow("warning") + ": \($0)\n") })
+                watcher?.start()
+            } catch {
+                HostLog.err(
+                    style.yellow("warning") + ": not watching for changes: \(error); the server keeps serving\n")
+            }
+        }
+
         let start = MonotonicClock.nanoseconds()
         await devServer.buildAll()
         let loaded = devServer.endpointIDs.filter { devServer.state(of: $0) == .loaded }.count
@@ -88,6 +106,7 @@ enum ServeCommand {
         let signal = await TerminationSignal.next()
         HostLog.line("\(signal == SIGINT ? "interrupt" : "terminate"): finishing requests in flight, then exiting")
         TerminationSignal.onSecondSignal { _exit(130) }
+        watcher?.stop()
         let finished = await server.stop(grace: .seconds(10))
         if !finished { HostLog.err("edge-dev: requests still running after 10 s; exiting anyway\n") }
         return 0
@@ -110,11 +129,13 @@ struct EventPrinter: Sendable {
             } else {
                 HostLog.line("\(style.bold(id)): v\(version) built in \(time), \(style.green("serving"))")
             }
-        case .buildFailed(let id, let diagnostics, _):
+        case .buildFailed(let id, let diagnostics, _, let serving):
             var text = ""
             for diagnostic in diagnostics { text += DiagnosticPrinter.format(diagnostic, style: style) }
             let errors = diagnostics.filter { $0.severity == .error }.count
-            text += "\(style.bold(id)): \(style.red("build failed")) (\(errors) error\(errors == 1 ? "" : "s"))\n"
+            let fallback = serving.map { "v\($0) keeps serving" } ?? "no version serving"
+            text +=
+                "\(style.bold(id)): \(style.red("build failed")) (\(errors) error\(errors == 1 ? "" : "s")); \(fallback)\n"
             HostLog.out(text)
         case .routeError(let id, let error):
             HostLog.out(
@@ -122,6 +143,8 @@ struct EventPrinter: Sendable {
                     + "\(style.bold(id)): \(style.red("not routed"))\n")
         case .endpointRemoved(let id):
             HostLog.line("\(style.bold(id)): removed")
+        case .retired(_, _, .idle):
+            return
         case .retired(let id, let version, let reason):
             HostLog.line(
                 style.dim("\(id): v\(version) retired (\(reason == .timedOut ? "drain timeout" : reason.rawValue))"))
@@ -166,6 +189,36 @@ enum TerminationSignal {
             if fired { return false }
             fired = true
             return true
+        }
+    }
+}
+
+/// Applies the watcher's changes to the dev server: each endpoint's changes strictly in the order
+/// they were seen (a removal and a re-creation must not swap places), different endpoints in
+/// parallel.
+final class ChangeApplier: Sendable {
+    private let devServer: DevServer
+    private let tails = Mutex<[String: Task<Void, Never>]>([:])
+
+    init(devServer: DevServer) { self.devServer = devServer }
+
+    func apply(_ changes: [EndpointChange]) {
+        let key = changes.first?.endpointID ?? ""
+        let devServer = self.devServer
+        tails.withLock { tails in
+            let previous = tails[key]
+            tails[key] = Task {
+                await previous?.value
+                for change in changes {
+                    switch change {
+                    case .rescan: await devServer.rescan()
+                    case .removed(let id): devServer.endpointRemoved(id)
+                    case .added(let id): await devServer.endpointAdded(id)
+                    case .manifestChanged(let id): devServer.manifestChanged(id)
+                    case .sourcesChanged(let id): await devServer.rebuild(id)
+                    }
+                }
+            }
         }
     }
 }

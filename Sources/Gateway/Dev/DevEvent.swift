@@ -3,7 +3,8 @@ public enum DevEvent: Sendable {
     case buildStarted(endpoint: String)
     /// `swap` is nil for a first load.
     case buildSucceeded(endpoint: String, version: Int, milliseconds: Double, swap: SwapResult?)
-    case buildFailed(endpoint: String, diagnostics: [Diagnostic], milliseconds: Double)
+    /// `serving` is the version that keeps serving, if any.
+    case buildFailed(endpoint: String, diagnostics: [Diagnostic], milliseconds: Double, serving: Int?)
     case routeError(endpoint: String, error: ManifestError)
     case routesChanged(endpoint: String)
     case endpointAdded(endpoint: String)

@@ -37,6 +37,8 @@ public final class DevServer: HTTPResponder, Sendable {
     }
 
     private let state = Mutex(State())
+    /// Per endpoint, the number of the newest rebuild; only it may swap.
+    private let generations = Mutex<[String: Int]>([:])
     private let report: @Sendable (DevEvent) -> Void
 
     public init(
@@ -73,9 +75,14 @@ public final class DevServer: HTTPResponder, Sendable {
         }
     }
 
-    /// A new `handlers/<id>/` folder: register, route, build.
+    /// A new `handlers/<id>/` folder (or its `src/`): register, route, build. For an endpoint
+    /// already known, a rebuild.
     public func endpointAdded(_ id: String) async {
-        guard Project.isValidEndpointID(id), state.withLock({ $0.records[id] == nil }) else { return }
+        guard Project.isValidEndpointID(id), FilePath.isDirectory(project.sourceDirectory(id)) else { return }
+        if state.withLock({ $0.records[id] != nil }) {
+            _ = await rebuild(id)
+            return
+        }
         register(id)
         refreshRoutes()
         report(.endpointAdded(endpoint: id))
@@ -100,48 +107,92 @@ public final class DevServer: HTTPResponder, Sendable {
 
     /// Builds `id` (a no-op when its sources are unchanged) and gracefully swaps to the result.
     /// A failed build leaves the serving version in place.
+    ///
+    /// Rebuilds of one endpoint may overlap (saves arrive during builds): the compiler cancels the
+    /// older build, and only the newest rebuild may swap, so the endpoint never ends up on code
+    /// older than the last save.
     @discardableResult
     public func rebuild(_ id: String) async -> BuildResult? {
         guard let gate = state.withLock({ $0.records[id]?.firstBuild }) else { return nil }
+        let generation = generations.withLock { generations -> Int in
+            generations[id, default: 0] += 1
+            return generations[id]!
+        }
         report(.buildStarted(endpoint: id))
         let result = await compiler.build(id)
-        defer { gate.open() }
+        defer { if result.status != .superseded { gate.open() } }
         switch result.status {
         case .superseded:
             return result
-        case .unchanged:
-            if result.succeeded, registry.handler(for: id) == nil, let path = result.libraryPath {
-                load(id, path: path, result: result)
-            }
-            return result
         case .failed:
+            guard isNewest(id, generation) else { return result }
             record(
                 id, BuildSummary(ok: false, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics))
             registry.markFailed(id, message: result.errors.map(\.formatted).joined(separator: "\n"))
             report(
-                .buildFailed(endpoint: id, diagnostics: result.diagnostics, milliseconds: result.durationMilliseconds))
+                .buildFailed(
+                    endpoint: id, diagnostics: result.diagnostics, milliseconds: result.durationMilliseconds,
+                    serving: registry.handler(for: id)?.version))
             return result
-        case .built:
-            load(id, path: result.libraryPath!, result: result)
+        case .built, .unchanged:
+            guard let path = result.libraryPath else { return result }
+            load(id, path: path, result: result, generation: generation)
             return result
         }
     }
 
-    private func load(_ id: String, path: String, result: BuildResult) {
-        do {
-            let hadVersion = registry.handler(for: id) != nil
-            let swap = try registry.swapGraceful(id, to: path, version: result.version, drainTimeout: drainTimeout)
+    private func isNewest(_ id: String, _ generation: Int) -> Bool {
+        generations.withLock { $0[id] == generation }
+    }
+
+    /// Swaps to `path` unless a newer rebuild has started (it will swap instead) or that
+    /// version already serves. The check and the swap hold one lock, so two rebuilds' swaps
+    /// cannot interleave.
+    private func load(_ id: String, path: String, result: BuildResult, generation: Int) {
+        let outcome = generations.withLock { generations -> Result<(SwapResult, Bool)?, LoadError> in
+            guard generations[id] == generation, state.withLock({ $0.records[id] != nil }) else { return .success(nil) }
+            let serving = registry.handler(for: id)
+            if let serving, serving.version == result.version { return .success(nil) }
+            do throws(LoadError) {
+                let swap = try registry.swapGraceful(id, to: path, version: result.version, drainTimeout: drainTimeout)
+                return .success((swap, serving != nil))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(nil):
+            return
+        case .success(let (swap, replaced)?):
             record(
                 id, BuildSummary(ok: true, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics))
             report(
                 .buildSucceeded(
                     endpoint: id, version: swap.newVersion, milliseconds: result.durationMilliseconds,
-                    swap: hadVersion ? swap : nil))
-        } catch {
+                    swap: replaced ? swap : nil))
+        case .failure(let error):
             let diagnostic = Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: "\(error)")
             record(id, BuildSummary(ok: false, milliseconds: result.durationMilliseconds, diagnostics: [diagnostic]))
             registry.markFailed(id, message: "\(error)")
-            report(.buildFailed(endpoint: id, diagnostics: [diagnostic], milliseconds: result.durationMilliseconds))
+            report(
+                .buildFailed(
+                    endpoint: id, diagnostics: [diagnostic], milliseconds: result.durationMilliseconds,
+                    serving: registry.handler(for: id)?.version))
+        }
+    }
+
+    /// Compares the project on disk with what is known (after lost file events): adds new
+    /// endpoints, removes vanished ones, re-reads every manifest, and rebuilds what changed (the
+    /// content hashes skip the rest).
+    public func rescan() async {
+        let onDisk = Set(project.endpointIDs())
+        let known = Set(endpointIDs)
+        for id in known.subtracting(onDisk) { endpointRemoved(id) }
+        for id in known.intersection(onDisk) { loadManifest(id) }
+        refreshRoutes()
+        await withTaskGroup(of: Void.self) { group in
+            for id in onDisk.subtracting(known) { group.addTask { await self.endpointAdded(id) } }
+            for id in onDisk.intersection(known) { group.addTask { _ = await self.rebuild(id) } }
         }
     }
 

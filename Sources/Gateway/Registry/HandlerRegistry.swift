@@ -149,7 +149,7 @@ public final class HandlerRegistry: Sendable {
             if pending > 0 { state.draining.append(DrainingVersion(handler: old, deadline: deadline)) }
             return (old, pending)
         }
-        if let old, pending == 0 { notify(old, .drained) }
+        if let old, pending == 0 { notify(old, .idle) }
         return SwapResult(
             swapped: true, oldRequestsPending: pending, draining: pending > 0, oldVersion: old?.version,
             newVersion: handler.version)
@@ -167,7 +167,7 @@ public final class HandlerRegistry: Sendable {
             if pending > 0 { state.draining.append(DrainingVersion(handler: old, deadline: deadline)) }
             return (old, pending)
         }
-        if let old, pending == 0 { notify(old, .drained) }
+        if let old, pending == 0 { notify(old, .idle) }
         return old != nil
     }
 

@@ -60,6 +60,8 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible, Sendable {
 
 /// Why a version stopped being referenced.
 public enum RetireReason: String, Sendable {
+    /// It had no request in flight when it was replaced, and was retired on the spot.
+    case idle
     /// Its last in-flight request finished.
     case drained
     /// The drain timeout passed with requests still running.

@@ -1,0 +1,279 @@
+import CSystem
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What changed in a project, per endpoint. The watcher knows nothing of HTTP or builds.
+public enum EndpointChange: Equatable, Hashable, Sendable {
+    /// A Swift source under `handlers/<id>/src` was written, renamed, created or deleted.
+    case sourcesChanged(String)
+    /// `handlers/<id>/endpoint.json` was written, created or deleted.
+    case manifestChanged(String)
+    /// `handlers/<id>/src` appeared.
+    case added(String)
+    /// `handlers/<id>` disappeared.
+    case removed(String)
+    /// Events were lost (the kernel queue overflowed): compare everything again.
+    case rescan
+
+    public var endpointID: String? {
+        switch self {
+        case .sourcesChanged(let id), .manifestChanged(let id), .added(let id), .removed(let id): id
+        case .rescan: nil
+        }
+    }
+}
+
+/// Watches `handlers/`, every endpoint folder and, recursively, every `src/` folder, and reports
+/// per-endpoint changes once each burst of events has gone quiet.
+///
+/// inotify is not recursive: a folder created later is watched as soon as its creation is seen,
+/// and scanned at once, so files written into it before the watch existed are not missed.
+public final class ProjectWatcher: @unchecked Sendable {
+    /// A burst of events for one endpoint becomes one change once no event has come for this long.
+    /// Editors' saves (vim's rename dance, JetBrains' safe write) take well under 5 ms here.
+    public static let defaultQuietWindow: Duration = .milliseconds(30)
+
+    public let handlersDirectory: String
+    private let quietWindow: UInt64
+    private let onChanges: @Sendable ([EndpointChange]) -> Void
+    private let onWarning: @Sendable (String) -> Void
+    private let inotify: Inotify
+    private let stopRequested = Atomic<Bool>(false)
+
+    // Watcher-thread state.
+    private enum Place {
+        case root
+        case endpoint(String)
+        case source(String)
+    }
+    private var places: [Int32: (path: String, place: Place)] = [:]
+    private var pending: [String: (changes: Set<EndpointChange>, last: UInt64)] = [:]
+
+    /// `onChanges` is called on the watcher's thread with one endpoint's changes at a time.
+    public init(
+        handlersDirectory: String, quietWindow: Duration = ProjectWatcher.defaultQuietWindow,
+        onChanges: @escaping @Sendable ([EndpointChange]) -> Void,
+        onWarning: @escaping @Sendable (String) -> Void
+    ) throws(WatchError) {
+        self.handlersDirectory = handlersDirectory
+        let (seconds, attoseconds) = quietWindow.components
+        self.quietWindow = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        self.onChanges = onChanges
+        self.onWarning = onWarning
+        inotify = try Inotify()
+        try watchTree()
+    }
+
+    /// Starts the watcher's thread.
+    public func start() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(
+            &thread, nil,
+            { raw in
+                let watcher = Unmanaged<ProjectWatcher>.fromOpaque(raw!).takeRetainedValue()
+                pthread_setname_np(pthread_self(), "edge-watcher")
+                watcher.run()
+                return nil
+            }, context)
+        if result == 0 {
+            pthread_detach(thread)
+        } else {
+            Unmanaged<ProjectWatcher>.fromOpaque(context).release()
+            onWarning("cannot start the file watcher: \(String(cString: strerror(result)))")
+        }
+    }
+
+    public func stop() { stopRequested.store(true, ordering: .relaxed) }
+
+    // MARK: - Watches
+
+    private func watchTree() throws(WatchError) {
+        try watch(handlersDirectory, as: .root)
+        for name in Self.contents(of: handlersDirectory) where Self.isDirectory(join(handlersDirectory, name)) {
+            try watchEndpoint(name)
+        }
+    }
+
+    private func watchEndpoint(_ id: String) throws(WatchError) {
+        let directory = join(handlersDirectory, id)
+        try watch(directory, as: .endpoint(id))
+        let source = join(directory, "src")
+        if Self.isDirectory(source) { try watchSources(source, endpoint: id) }
+    }
+
+    /// Watches `directory` and every folder below it; returns true if it holds any Swift source.
+    @discardableResult
+    private func watchSources(_ directory: String, endpoint id: String) throws(WatchError) -> Bool {
+        try watch(directory, as: .source(id))
+        var hasSources = false
+        for name in Self.contents(of: directory) where !EditorFiles.isTemporary(name) {
+            let path = join(directory, name)
+            if Self.isDirectory(path) {
+                if try watchSources(path, endpoint: id) { hasSources = true }
+            } else if EditorFiles.isSource(name) {
+                hasSources = true
+            }
+        }
+        return hasSources
+    }
+
+    private func watch(_ path: String, as place: Place) throws(WatchError) {
+        let descriptor = try inotify.addWatch(path, Inotify.Mask.changes.union(.onlyDirectory))
+        places[descriptor] = (path, place)
+    }
+
+    /// A watch that fails for want of a kernel resource is reported, and the server keeps serving.
+    private func tryWatch(_ body: () throws(WatchError) -> Void) {
+        do {
+            try body()
+        } catch {
+            onWarning("cannot watch every folder: \(error)")
+        }
+    }
+
+    // MARK: - Events
+
+    private func run() {
+        while !stopRequested.load(ordering: .relaxed) {
+            let timeout =
+                nextDeadline().map { deadline -> Int32 in
+                    let now = now()
+                    return deadline <= now ? 0 : Int32(min(250, (deadline - now) / 1_000_000 + 1))
+                } ?? 250
+            if inotify.wait(timeoutMilliseconds: timeout) {
+                for event in inotify.readEvents() { handle(event) }
+            }
+            emitQuietChanges()
+        }
+    }
+
+    private func handle(_ event: Inotify.Event) {
+        if event.mask.contains(.queueOverflow) {
+            onWarning("file events were lost (inotify queue overflow); rescanning the project")
+            places.removeAll()
+            tryWatch { () throws(WatchError) in try watchTree() }
+            note(.rescan, for: "")
+            return
+        }
+        guard let (path, place) = places[event.watch] else { return }
+        if event.mask.contains(.ignored) {
+            places[event.watch] = nil
+            return
+        }
+        let isDirectory = event.mask.contains(.isDirectory)
+        let appeared = !event.mask.isDisjoint(with: [.create, .movedTo])
+        let vanished = !event.mask.isDisjoint(with: [.delete, .movedFrom])
+        switch place {
+        case .root:
+            guard isDirectory, !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
+            if appeared {
+                tryWatch { () throws(WatchError) in try watchEndpoint(event.name) }
+                if Self.isDirectory(join(join(handlersDirectory, event.name), "src")) {
+                    note(.added(event.name), for: event.name)
+                }
+            } else if vanished {
+                note(.removed(event.name), for: event.name)
+            }
+        case .endpoint(let id):
+            if event.name == "endpoint.json" && !isDirectory {
+                if !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .delete, .movedFrom]) {
+                    note(.manifestChanged(id), for: id)
+                }
+            } else if event.name == "src" && isDirectory {
+                if appeared {
+                    tryWatch { () throws(WatchError) in try watchSources(join(path, "src"), endpoint: id) }
+                    note(.added(id), for: id)
+                } else if vanished {
+                    note(.sourcesChanged(id), for: id)
+                }
+            } else if event.name.isEmpty && !event.mask.isDisjoint(with: [.deleteSelf, .moveSelf]) {
+                note(.removed(id), for: id)
+            }
+        case .source(let id):
+            guard !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
+            if isDirectory {
+                if appeared {
+                    var hasSources = false
+                    tryWatch { () throws(WatchError) in
+                        hasSources = try watchSources(join(path, event.name), endpoint: id)
+                    }
+                    if hasSources { note(.sourcesChanged(id), for: id) }
+                } else if vanished {
+                    note(.sourcesChanged(id), for: id)
+                }
+            } else if EditorFiles.isSource(event.name)
+                && !event.mask.isDisjoint(with: [.modify, .closeWrite, .movedTo, .movedFrom, .delete, .create])
+            {
+                note(.sourcesChanged(id), for: id)
+            }
+        }
+    }
+
+    private func note(_ change: EndpointChange, for id: String) {
+        pending[id, default: ([], 0)].changes.insert(change)
+        pending[id]!.last = now()
+    }
+
+    private func nextDeadline() -> UInt64? {
+        pending.values.map { $0.last + quietWindow }.min()
+    }
+
+    /// Reports every endpoint whose events have gone quiet. A removal makes the rest moot; an
+    /// endpoint whose folder is gone is reported removed whatever its events said.
+    private func emitQuietChanges() {
+        let now = now()
+        for (id, entry) in pending where now - entry.last >= quietWindow {
+            pending[id] = nil
+            var changes = entry.changes
+            if !id.isEmpty && !Self.isDirectory(join(handlersDirectory, id)) {
+                changes = [.removed(id)]
+            } else if changes.contains(.removed(id)) {
+                changes.remove(.removed(id))
+                changes.insert(.added(id))
+            }
+            if changes.contains(.added(id)) { changes.remove(.sourcesChanged(id)) }
+            let order: (EndpointChange) -> Int = {
+                switch $0 {
+                case .rescan: 0
+                case .removed: 1
+                case .added: 2
+                case .manifestChanged: 3
+                case .sourcesChanged: 4
+                }
+            }
+            onChanges(changes.sorted { order($0) < order($1) })
+        }
+    }
+
+    // MARK: - Files
+
+    private func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    private func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func contents(of directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+}

@@ -1,0 +1,168 @@
+import Synchronization
+import Testing
+import Watcher
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Real inotify, real file writes in a temporary folder.
+@Suite struct ProjectWatcherTests {
+    final class Recorder: Sendable {
+        private let batches = Mutex<[[EndpointChange]]>([])
+        var all: [[EndpointChange]] { batches.withLock { $0 } }
+        func record(_ changes: [EndpointChange]) { batches.withLock { $0.append(changes) } }
+        func reset() { batches.withLock { $0 = [] } }
+    }
+
+    let root: String
+    let handlers: String
+
+    init() throws {
+        var template = Array("/tmp/edge-watch-XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw WatchError.system(operation: "mkdtemp", code: errno) }
+        root = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        handlers = root + "/handlers"
+        mkdir(handlers, 0o755)
+        mkdir(handlers + "/hello", 0o755)
+        mkdir(handlers + "/hello/src", 0o755)
+        try write(handlers + "/hello/src/handler.swift", "// v1\n")
+    }
+
+    func write(_ path: String, _ text: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw WatchError.system(operation: "open \(path)", code: errno) }
+        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
+    func start(_ recorder: Recorder) throws -> ProjectWatcher {
+        let watcher = try ProjectWatcher(
+            handlersDirectory: handlers, onChanges: { recorder.record($0) }, onWarning: { _ in })
+        watcher.start()
+        return watcher
+    }
+
+    func settle(_ recorder: Recorder, count: Int = 1) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while recorder.all.count < count && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(150))  // and nothing more follows
+    }
+
+    @Test func anInPlaceSaveIsOneChange() async throws {
+        let recorder = Recorder()
+        let watcher = try start(recorder)
+        defer { watcher.stop() }
+        let fd = open(handlers + "/hello/src/handler.swift", O_WRONLY | O_TRUNC)
+        for part in ["// v2", " more", " and more\n"] {
+            _ = part.withCString { Glibc.write(fd, $0, strlen($0)) }
+        }
+        close(fd)
+        try await settle(recorder)
+        #expect(recorder.all == [[.sourcesChanged("hello")]])
+    }
+
+    @Test func vimsBackupAndRenameSaveIsOneChange() async throws {
+        let recorder = Recorder()
+        let watcher = try start(recorder)
+        defer { watcher.stop() }
+        let src = handlers + "/hello/src"
+        try write(src + "/4913", "")
+        unlink(src + "/4913")
+        try write(src + "/.handler.swift.swp", "swap")
+        rename(src + "/handler.swift", src + "/handler.swift~")
+        try write(src + "/handler.swift", "// v2\n")
+        unlink(src + "/handler.swift~")
+        try await settle(recorder)
+        #expect(recorder.all == [[.sourcesChanged("hello")]])
+    }
+
+    @Test func jetBrainsSafeWriteIsOneChange() async throws {
+        let recorder = Recorder()
+        let watcher = try start(recorder)
+        defer { watcher.stop() }
+        let src = handlers + "/hello/src"
+        try write(src + "/handler.swift___jb_tmp___", "// v2\n")
+        rename(src + "/handler.swift", src + "/handler.swift___jb_old___")
+        rename(src + "/handler.swift___jb_tmp___", src + "/handler.swift")
+        unlink(src + "/handler.swift___jb_old___")
+        try await settle(recorder)
+        #expect(recorder.all == [[.sourcesChanged("hello")]])
+    }
+
+    @Test func editorTemporariesAndOtherFilesAreIgnored() async throws {
+        let recorder = Recorder()
+        let watcher = try start(recorder)
+        defer { watcher.stop() }
+        let src = handlers + "/hello/src"
+        for name in [".#handler.swift", "#handler.swift#", "notes.txt", "handler.swift~", "x.swp", ".hidden.swift"] {
+            try write(src + "/" + name, "junk")
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(recorder.all.isEmpty)
+        #expect(EditorFiles.isSource("handler.swift"))
+        #expect(!EditorFiles.isSource("handler.swift___jb_tmp___"))
+    }
+
+    @Test func aNewSubfolderIsScannedAtOnce() async throws {
+        let recorder = Recorder()
+        let watcher = try start(recorder)
+        defer { watcher.stop() }
+        // Folder and file in one go: the file may exist before the folder's watch does.
+        mkdir(handlers + "/hello/src/models", 0o755)
+        mkdir(handlers + "/hello/src/models/deep", 0o755)
+        try write(handlers + "/hello/src/models/deep/Model.swift", "struct Model {}\n")
+        try await settle(recorder)
+        #expect(recorder.all.flatMap { $0 } == [.sourcesChanged("hello")])
+        recorder.reset()
+        // And the new folder is watched from now on.
+        try write(handlers + "/hello/src/models/deep/Model.swift", "struct Model { var x = 1 }\n")
+        try await settle(recorder)
+        #expect(recorder.all == [[.sourcesChanged("hello")]])
+    }
+
+    @Test func endpointsComeAndGoAndManifestsAreSeen() async throws {
+        let recorder = Recorder()
+        let watcher = try start(recorder)
+        defer { watcher.stop() }
+        mkdir(handlers + "/fresh", 0o755)
+        mkdir(handlers + "/fresh/src", 0o755)
+        try write(handlers + "/fresh/src/handler.swift", "// new\n")
+        try await settle(recorder)
+        #expect(recorder.all == [[.added("fresh")]])
+
+        recorder.reset()
+        try write(handlers + "/fresh/endpoint.json", #"{"path": "/f"}"#)
+        try await settle(recorder)
+        #expect(recorder.all == [[.manifestChanged("fresh")]])
+
+        recorder.reset()
+        unlink(handlers + "/fresh/endpoint.json")
+        unlink(handlers + "/fresh/src/handler.swift")
+        rmdir(handlers + "/fresh/src")
+        rmdir(handlers + "/fresh")
+        try await settle(recorder)
+        #expect(recorder.all == [[.removed("fresh")]])
+    }
+
+    @Test func differentEndpointsDoNotWaitForEachOther() async throws {
+        mkdir(handlers + "/other", 0o755)
+        mkdir(handlers + "/other/src", 0o755)
+        try write(handlers + "/other/src/a.swift", "// a\n")
+        let recorder = Recorder()
+        let watcher = try start(recorder)
+        defer { watcher.stop() }
+        try write(handlers + "/hello/src/handler.swift", "// v2\n")
+        try write(handlers + "/other/src/a.swift", "// a2\n")
+        try await settle(recorder, count: 2)
+        #expect(Set(recorder.all.flatMap { $0 }) == [.sourcesChanged("hello"), .sourcesChanged("other")])
+        #expect(recorder.all.count == 2)
+    }
+
+    @Test func limitErrorsSayWhichSysctlToRaise() {
+        let error = WatchError.limitReached(what: "inotify watches", sysctl: "fs.inotify.max_user_watches")
+        #expect(error.description.contains("sudo sysctl fs.inotify.max_user_watches="))
+    }
+}
