@@ -32,12 +32,18 @@ public enum EndpointChange: Equatable, Hashable, Sendable {
 /// inotify is not recursive: a folder created later is watched as soon as its creation is seen,
 /// and scanned at once, so files written into it before the watch existed are not missed.
 public final class ProjectWatcher: @unchecked Sendable {
-    /// A burst of events for one endpoint becomes one change once no event has come for this long.
-    /// Editors' saves (vim's rename dance, JetBrains' safe write) take well under 5 ms here.
-    public static let defaultQuietWindow: Duration = .milliseconds(30)
+    /// A burst of events for one endpoint becomes one change once no event has come for this long
+    /// after an event that leaves a save unfinished (a modify, a create, a rename away, a delete).
+    public static let defaultQuietWindow: Duration = .milliseconds(40)
+    /// After an event that completes a save (a file closed after writing, a file renamed into
+    /// place), a much shorter wait: every edit-to-live millisecond counts, and the editors'
+    /// remaining steps (deleting a backup or a temp file) are ignored anyway. Scripted vim and
+    /// JetBrains saves complete within 1 ms of their first event here.
+    public static let defaultSettleWindow: Duration = .milliseconds(5)
 
     public let handlersDirectory: String
     private let quietWindow: UInt64
+    private let settleWindow: UInt64
     private let onChanges: @Sendable ([EndpointChange]) -> Void
     private let onWarning: @Sendable (String) -> Void
     private let inotify: Inotify
@@ -50,17 +56,18 @@ public final class ProjectWatcher: @unchecked Sendable {
         case source(String)
     }
     private var places: [Int32: (path: String, place: Place)] = [:]
-    private var pending: [String: (changes: Set<EndpointChange>, last: UInt64)] = [:]
+    private var pending: [String: (changes: Set<EndpointChange>, deadline: UInt64)] = [:]
 
     /// `onChanges` is called on the watcher's thread with one endpoint's changes at a time.
     public init(
         handlersDirectory: String, quietWindow: Duration = ProjectWatcher.defaultQuietWindow,
+        settleWindow: Duration = ProjectWatcher.defaultSettleWindow,
         onChanges: @escaping @Sendable ([EndpointChange]) -> Void,
         onWarning: @escaping @Sendable (String) -> Void
     ) throws(WatchError) {
         self.handlersDirectory = handlersDirectory
-        let (seconds, attoseconds) = quietWindow.components
-        self.quietWindow = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        self.quietWindow = Self.nanoseconds(quietWindow)
+        self.settleWindow = Self.nanoseconds(settleWindow)
         self.onChanges = onChanges
         self.onWarning = onWarning
         inotify = try Inotify()
@@ -181,7 +188,8 @@ public final class ProjectWatcher: @unchecked Sendable {
         case .endpoint(let id):
             if event.name == "endpoint.json" && !isDirectory {
                 if !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .delete, .movedFrom]) {
-                    note(.manifestChanged(id), for: id)
+                    note(
+                        .manifestChanged(id), for: id, complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
                 }
             } else if event.name == "src" && isDirectory {
                 if appeared {
@@ -208,25 +216,28 @@ public final class ProjectWatcher: @unchecked Sendable {
             } else if EditorFiles.isSource(event.name)
                 && !event.mask.isDisjoint(with: [.modify, .closeWrite, .movedTo, .movedFrom, .delete, .create])
             {
-                note(.sourcesChanged(id), for: id)
+                note(.sourcesChanged(id), for: id, complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
             }
         }
     }
 
-    private func note(_ change: EndpointChange, for id: String) {
+    /// Records `change` and (re)sets when its endpoint's changes are reported: the latest event
+    /// decides, so a save that completes after a rename away settles quickly, and a write that
+    /// starts again after a close waits again.
+    private func note(_ change: EndpointChange, for id: String, complete: Bool = false) {
         pending[id, default: ([], 0)].changes.insert(change)
-        pending[id]!.last = now()
+        pending[id]!.deadline = now() + (complete ? settleWindow : quietWindow)
     }
 
     private func nextDeadline() -> UInt64? {
-        pending.values.map { $0.last + quietWindow }.min()
+        pending.values.map(\.deadline).min()
     }
 
     /// Reports every endpoint whose events have gone quiet. A removal makes the rest moot; an
     /// endpoint whose folder is gone is reported removed whatever its events said.
     private func emitQuietChanges() {
         let now = now()
-        for (id, entry) in pending where now - entry.last >= quietWindow {
+        for (id, entry) in pending where now >= entry.deadline {
             pending[id] = nil
             var changes = entry.changes
             if !id.isEmpty && !Self.isDirectory(join(handlersDirectory, id)) {
@@ -255,6 +266,11 @@ public final class ProjectWatcher: @unchecked Sendable {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
     }
 
     private func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }

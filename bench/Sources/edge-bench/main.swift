@@ -10,6 +10,10 @@ import Gateway
 //   edge-bench compile [--runs N]   median build time of hello and todos, debug and release,
 //                                   and the dlopen-to-serving time of a graceful swap
 //   edge-bench swaps [--count N]    N real builds swapped in one after another: RSS per swap
+//   edge-bench reload --port P --file F [--edits N] [--gap-ms G]
+//                                   edit-to-live latency against a running `edge-dev serve`
+//   edge-bench bare --file F [--runs N]
+//                                   the bare compile time of that same handler source
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let samples = FilePath.absolute(FilePath.join(FilePath.directory(of: #filePath), "../../../sample-handlers"))
@@ -127,7 +131,108 @@ func swapBench() async throws {
     )
 }
 
+func stringOption(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+}
+
+func helloSource(_ body: String) -> String {
+    "import EdgeSDK\n\nfunc handle(_ ctx: Context, _ req: Request) async throws -> Response {\n    .text(\"\(body)\")\n}\n"
+}
+
+/// A bare HTTP GET over a blocking socket: the body, or nil.
+func get(port: Int, path: String) -> String? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    guard connected == 0 else { return nil }
+    let request = "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    _ = request.withCString { send(fd, $0, strlen($0), 0) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    let text = String(decoding: bytes, as: UTF8.self)
+    guard let split = text.firstRange(of: "\r\n\r\n") else { return nil }
+    return String(text[split.upperBound...])
+}
+
+/// Edit-to-live: write a changed handler, then poll until the new body is served.
+func reloadBench() async throws {
+    guard let port = stringOption("--port").flatMap(Int.init), let file = stringOption("--file") else {
+        throw SystemError("reload needs --port and --file", code: 0)
+    }
+    let edits = option("--edits", default: 20)
+    let gap = option("--gap-ms", default: 150)
+    let path = stringOption("--path") ?? "/hello"
+    var latencies: [Double] = []
+    var failures = 0
+    let run = UInt64(MonotonicClock.nanoseconds() % 1_000_000)
+    for edit in 1...edits {
+        let body = "edit \(run)-\(edit)"
+        try FilePath.write(helloSource(body), to: file)
+        let start = MonotonicClock.nanoseconds()
+        var live = false
+        while MonotonicClock.milliseconds(since: start) < 10_000 {
+            if get(port: port, path: path) == body {
+                live = true
+                break
+            }
+            usleep(2000)  // gentle: faster polling steals CPU from the compiler on 2 cores
+        }
+        if live { latencies.append(MonotonicClock.milliseconds(since: start)) } else { failures += 1 }
+        usleep(UInt32(gap * 1000))
+    }
+    HostLog.line(
+        "edit-to-live over \(edits) edits: p50 \(format(percentile(latencies, 0.5))) ms  p90 \(format(percentile(latencies, 0.9))) ms  max \(format(latencies.max() ?? 0)) ms  not live within 10 s: \(failures)"
+    )
+}
+
+/// The bare compile of the same handler source, with the same compiler, no server, no watcher.
+func bareBench() async throws {
+    guard let file = stringOption("--file") else { throw SystemError("bare needs --file", code: 0) }
+    let runs = option("--runs", default: 20)
+    let project = try scratchProject()
+    defer { FilePath.removeTree(project.rootDirectory) }
+    let target = FilePath.join(project.sourceDirectory("hello"), "handler.swift")
+    let compiler = try HandlerCompiler(project: project)
+    await compiler.warmUp()
+    var times: [Double] = []
+    for run in 1...runs {
+        try FilePath.write(try FilePath.readText(file).replacingFirst("edit ", with: "bare \(run) "), to: target)
+        let result = await compiler.build("hello")
+        guard result.status == .built else { throw SystemError("bare build failed", code: 0) }
+        times.append(result.durationMilliseconds)
+    }
+    HostLog.line(
+        "bare compile of the same source over \(runs) builds: p50 \(format(percentile(times, 0.5))) ms  p90 \(format(percentile(times, 0.9))) ms"
+    )
+}
+
 extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let range = firstRange(of: target) else { return self }
+        return String(self[..<range.lowerBound]) + replacement + String(self[range.upperBound...])
+    }
+
     func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }
 
@@ -135,8 +240,12 @@ do {
     switch arguments.first {
     case "compile": try await compileBench()
     case "swaps": try await swapBench()
+    case "reload": try await reloadBench()
+    case "bare": try await bareBench()
     default:
-        HostLog.err("usage: edge-bench compile [--runs N] | swaps [--count N]\n")
+        HostLog.err(
+            "usage: edge-bench compile [--runs N] | swaps [--count N] | reload --port P --file F [--edits N] | bare --file F [--runs N]\n"
+        )
         exit(2)
     }
 } catch {
