@@ -22,6 +22,9 @@ enum ServeCommand {
             .init(
                 "--drain-timeout", "SECONDS", help: "How long an old version may finish its requests after a swap.",
                 default: "30"),
+            .init(
+                "--handler-timeout", "SECONDS", help: "How long a handler may take before its request gets a 504.",
+                default: "30"),
             .init("--max-body", "BYTES", help: "Largest request body accepted (413 beyond).", default: "16777216"),
             .init("--no-watch", help: "Serve without watching for changes (a production-like run)."),
             .init("--no-access-log", help: "Do not print a line per request."),
@@ -35,10 +38,12 @@ enum ServeCommand {
             return 1
         }
         let drainSeconds: Double
+        let timeoutSeconds: Double
         let maxBody: Double
         let port: Int
         do throws(UsageError) {
             drainSeconds = try arguments.number("--drain-timeout", spec: spec) ?? 30
+            timeoutSeconds = try arguments.number("--handler-timeout", spec: spec) ?? 30
             maxBody = try arguments.number("--max-body", spec: spec) ?? 16_777_216
             let portValue = try arguments.number("--port", spec: spec) ?? 8080
             guard portValue <= 65535, portValue.rounded() == portValue else {
@@ -62,7 +67,7 @@ enum ServeCommand {
         let printer = EventPrinter(style: style)
         let devServer = DevServer(
             project: project, compiler: compiler, drainTimeout: .milliseconds(Int(drainSeconds * 1000)),
-            report: { printer.print($0) })
+            handlerTimeout: .milliseconds(Int(timeoutSeconds * 1000)), report: { printer.print($0) })
         devServer.discover()
 
         var configuration = HTTPServer.Configuration()
@@ -150,6 +155,15 @@ struct EventPrinter: Sendable {
                 style.dim("\(id): v\(version) retired (\(reason == .timedOut ? "drain timeout" : reason.rawValue))"))
         case .handlerLog(let line):
             HostLog.err(line + "\n")
+        case .crashed(let id, let version, let crash, let location):
+            let place = location.map { " at \($0)" } ?? ""
+            HostLog.err(
+                "\(style.bold(id)): v\(version) \(style.red("crashed"))\(place): \(crash.summary); "
+                    + "the request got a 500, the server keeps serving\n")
+        case .timedOut(let id, let version, let after):
+            HostLog.err(
+                "\(style.bold(id)): v\(version) \(style.yellow("timed out")) after \(DevServer.seconds(after)); "
+                    + "the request got a 504\n")
         }
     }
 }

@@ -16,6 +16,47 @@ extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 // Also GNU: names a thread, so `top -H` and debuggers show which loop is which.
 #include <pthread.h>
 extern int pthread_setname_np(pthread_t thread, const char *name);
+
+// The crash barrier (CrashGuard.c): signal handlers that turn a trap in handler code into a
+// report and the end of that one thread. See Sources/Gateway/Server/CrashBarrier.swift.
+#include <stdint.h>
+
+/// What the signal handler reports for one trap, written whole to the report pipe.
+typedef struct {
+    int32_t signal;
+    int32_t code;
+    /// The guard the trapping thread was under: which loop, its generation, which request.
+    uint64_t slot;
+    uint64_t generation;
+    uint64_t token;
+    uint64_t address;
+    uint64_t pc;
+} edge_crash_record;
+
+/// Installs the handlers for SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE and SIGABRT, keeping the
+/// previous actions for faults outside guarded code. Returns 0 or an errno value.
+int edge_guard_install(int report_fd);
+
+/// Gives the calling thread an alternate signal stack (a stack overflow must still be able to
+/// run the handler). Returns the stack, to be freed with edge_guard_free_stack once the thread is
+/// gone, or NULL with errno set.
+void *edge_guard_prepare_thread(void);
+
+/// Frees a stack from edge_guard_prepare_thread. The thread using it must be gone, or be the
+/// caller and have disabled it (edge_guard_forget_thread).
+void edge_guard_free_stack(void *stack);
+
+/// Disables the calling thread's alternate stack; call before the thread ends normally.
+void edge_guard_forget_thread(void);
+
+/// Marks the calling thread as running handler code for (slot, generation, token) until
+/// edge_guard_leave. A trap in between ends this thread, not the process.
+void edge_guard_enter(uint64_t slot, uint64_t generation, uint64_t token);
+void edge_guard_leave(void);
+
+/// Takes (and clears) the message of the last Swift runtime fatal error, or NULL. The caller
+/// frees it with free().
+char *edge_take_fatal_message(void);
 #endif
 
 #endif

@@ -11,4 +11,9 @@ public enum DevEvent: Sendable {
     case endpointRemoved(endpoint: String)
     case retired(endpoint: String, version: Int, reason: RetireReason)
     case handlerLog(String)
+    /// A handler trapped; its request got a 500. `location` is the trapping source line when the
+    /// runtime gave no message and the line tables know it.
+    case crashed(endpoint: String, version: Int, crash: HandlerCrash, location: String?)
+    /// A handler did not answer in time; its request got a 504.
+    case timedOut(endpoint: String, version: Int, after: Duration)
 }

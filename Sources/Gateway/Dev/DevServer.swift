@@ -17,6 +17,9 @@ public final class DevServer: HTTPResponder, Sendable {
     public let drainTimeout: Duration
     /// How long a request waits for an endpoint's first build before a 503.
     public let firstBuildWait: Duration
+    /// How long a handler may take before its request is answered 504.
+    public let handlerTimeout: Duration
+    private let locator: CrashLocator
 
     private struct BuildSummary: Sendable {
         var ok: Bool
@@ -24,10 +27,19 @@ public final class DevServer: HTTPResponder, Sendable {
         var diagnostics: [Diagnostic]
     }
 
+    private struct CrashSummary: Sendable {
+        var version: Int
+        var message: String
+        var time: Int
+        var location: String?
+    }
+
     private struct Record: Sendable {
         var manifest: EndpointManifest?
         var manifestError: ManifestError?
         var lastBuild: BuildSummary?
+        var crashes = 0
+        var lastCrash: CrashSummary?
         let firstBuild = AsyncGate()
     }
 
@@ -43,13 +55,17 @@ public final class DevServer: HTTPResponder, Sendable {
 
     public init(
         project: Project, compiler: HandlerCompiler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout,
-        firstBuildWait: Duration = .seconds(60), report: @escaping @Sendable (DevEvent) -> Void = { _ in }
+        firstBuildWait: Duration = .seconds(60), handlerTimeout: Duration = .seconds(30),
+        report: @escaping @Sendable (DevEvent) -> Void = { _ in }
     ) {
         self.project = project
         self.compiler = compiler
         self.registry = HandlerRegistry(buildRoot: project.buildRoot)
         self.drainTimeout = drainTimeout
         self.firstBuildWait = firstBuildWait
+        self.handlerTimeout = handlerTimeout
+        self.locator = CrashLocator(
+            toolchain: compiler.toolchain, scratchDirectory: FilePath.join(project.edgeDirectory, "tmp"))
         self.report = report
         registry.onRetire { handler, reason in
             report(.retired(endpoint: handler.endpointID, version: handler.version, reason: reason))
@@ -278,40 +294,104 @@ public final class DevServer: HTTPResponder, Sendable {
             var request = incoming.request
             request.pathParameters = parameters
             if let requestGuard = registry.acquire(id) {
-                return run(requestGuard, request)
+                return run(requestGuard, request, incoming)
             }
             return waitForFirstBuild(id, request, incoming)
         }
     }
 
-    private func run(_ requestGuard: RequestGuard, _ request: Request) -> Reply {
+    /// Calls the handler under the server's crash barrier and timeout. Whichever way the request
+    /// ends, its guard is released exactly once, so draining and `stats()` stay truthful.
+    private func run(_ requestGuard: RequestGuard, _ request: Request, _ incoming: IncomingRequest) -> Reply {
         let handler = requestGuard.handler
         let context = Context(
             endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,
             logSink: logSink)
-        return .later(tag: "\(handler.endpointID) v\(handler.version)") {
-            defer { requestGuard.release() }
-            return await handler.call(request, context: context)
-        }
+        return .later(
+            Reply.Deferred(
+                tag: "\(handler.endpointID) v\(handler.version)", timeout: handlerTimeout,
+                work: {
+                    defer { requestGuard.release() }
+                    return await handler.call(request, context: context)
+                },
+                failure: { failure in
+                    requestGuard.release()
+                    return self.failed(handler, failure, incoming)
+                }))
     }
 
     /// No version is serving: wait for a first build still running, else explain why.
     private func waitForFirstBuild(_ id: String, _ request: Request, _ incoming: IncomingRequest) -> Reply {
         let gate = state.withLock { $0.records[id]?.firstBuild }
-        return .later(tag: id) {
-            if let gate, !gate.isOpen, !(await gate.wait(timeout: self.firstBuildWait)) {
-                return ErrorPage.response(
-                    .serviceUnavailable("endpoint '\(id)' is still building; try again shortly"), for: incoming)
+        let acquired = Mutex<RequestGuard?>(nil)
+        return .later(
+            Reply.Deferred(
+                tag: id, timeout: firstBuildWait + handlerTimeout,
+                work: {
+                    if let gate, !gate.isOpen, !(await gate.wait(timeout: self.firstBuildWait)) {
+                        return ErrorPage.response(
+                            .serviceUnavailable("endpoint '\(id)' is still building; try again shortly"), for: incoming)
+                    }
+                    guard let requestGuard = self.registry.acquire(id) else { return self.notServing(id, incoming) }
+                    acquired.withLock { $0 = requestGuard }
+                    defer { requestGuard.release() }
+                    let handler = requestGuard.handler
+                    let context = Context(
+                        endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink)
+                    return await handler.call(request, context: context)
+                },
+                failure: { failure in
+                    guard let requestGuard = acquired.withLock({ $0 }) else {
+                        return ErrorPage.response(
+                            .serviceUnavailable("endpoint '\(id)' did not answer in time"), for: incoming)
+                    }
+                    requestGuard.release()
+                    return self.failed(requestGuard.handler, failure, incoming)
+                }))
+    }
+
+    /// The answer for a handler that trapped (500) or overran its timeout (504); records it for
+    /// `/_edge/status` and the terminal.
+    private func failed(_ handler: LoadedHandler, _ failure: HandlerFailure, _ incoming: IncomingRequest) -> Response {
+        let id = handler.endpointID
+        let version = handler.version
+        switch failure {
+        case .crashed(let crash):
+            let summary = CrashSummary(version: version, message: crash.summary, time: crash.time)
+            state.withLock { state in
+                state.records[id]?.crashes += 1
+                state.records[id]?.lastCrash = summary
             }
-            if let requestGuard = self.registry.acquire(id) {
-                let handler = requestGuard.handler
-                defer { requestGuard.release() }
-                let context = Context(
-                    endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink)
-                return await handler.call(request, context: context)
+            let report = self.report
+            let locator = self.locator
+            let project = self.project
+            Task.detached {
+                var location: String?
+                var crash = crash
+                if crash.message == nil {
+                    let found = await locator.locate(crash)
+                    location = found.place.map { project.displayPath($0) }
+                    if let reason = found.reason { crash.message = "\(crash.signalName): \(reason)" }
+                }
+                let (place, message) = (location, crash.summary)
+                self.state.withLock { state in
+                    if state.records[id]?.lastCrash?.time == summary.time {
+                        state.records[id]?.lastCrash?.location = place
+                        state.records[id]?.lastCrash?.message = message
+                    }
+                }
+                report(.crashed(endpoint: id, version: version, crash: crash, location: location))
             }
-            return self.notServing(id, incoming)
+            return ErrorPage.crash(endpoint: id, version: version, message: crash.summary, for: incoming)
+        case .timedOut(let after):
+            report(.timedOut(endpoint: id, version: version, after: after))
+            return ErrorPage.timeout(endpoint: id, version: version, after: Self.seconds(after), for: incoming)
         }
+    }
+
+    public static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.nanoseconds / 1_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
     }
 
     private func notServing(_ id: String, _ incoming: IncomingRequest) -> Response {
@@ -355,10 +435,15 @@ public final class DevServer: HTTPResponder, Sendable {
     /// The `/_edge/status` document.
     public func status() -> JSONValue {
         let snapshot = state.withLock { state in
-            state.records.map { ($0.key, $0.value.manifest, $0.value.manifestError, $0.value.lastBuild) }
+            state.records.map {
+                (
+                    $0.key, $0.value.manifest, $0.value.manifestError, $0.value.lastBuild, $0.value.crashes,
+                    $0.value.lastCrash
+                )
+            }
         }.sorted { $0.0 < $1.0 }
         var endpoints: [JSONValue] = []
-        for (id, manifest, manifestError, lastBuild) in snapshot {
+        for (id, manifest, manifestError, lastBuild, crashes, lastCrash) in snapshot {
             let handler = registry.handler(for: id)
             let draining = registry.drainingVersions(of: id)
             var members: [(String, JSONValue)] = [
@@ -384,6 +469,19 @@ public final class DevServer: HTTPResponder, Sendable {
                     } ?? .null
                 ))
             members.append(("routeError", manifestError.map { Self.json($0.diagnostic) } ?? .null))
+            members.append(("crashes", JSONValue(crashes)))
+            members.append(
+                (
+                    "lastCrash",
+                    lastCrash.map { crash in
+                        .object([
+                            ("message", .string(crash.message)),
+                            ("time", .string(ISOTime.format(crash.time))),
+                            ("version", JSONValue(crash.version)),
+                            ("location", JSONValue(crash.location)),
+                        ])
+                    } ?? .null
+                ))
             endpoints.append(.object(members))
         }
         let stats = registry.stats()

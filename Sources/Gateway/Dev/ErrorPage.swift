@@ -46,6 +46,43 @@ enum ErrorPage {
         return .html(page(title: "Build failed: \(endpoint)", body: html), status: 500)
     }
 
+    /// The 500 for a request whose handler trapped: which endpoint and version, and the fatal
+    /// message.
+    static func crash(endpoint: String, version: Int, message: String, for incoming: IncomingRequest) -> Response {
+        failure(
+            status: 500, code: "handler_crashed", endpoint: endpoint, version: version,
+            message: "endpoint '\(endpoint)' v\(version) crashed: \(message)", for: incoming)
+    }
+
+    /// The 504 for a request whose handler did not answer in time.
+    static func timeout(endpoint: String, version: Int, after: String, for incoming: IncomingRequest) -> Response {
+        failure(
+            status: 504, code: "handler_timeout", endpoint: endpoint, version: version,
+            message: "endpoint '\(endpoint)' v\(version) did not answer within \(after)", for: incoming)
+    }
+
+    private static func failure(
+        status: Int, code: String, endpoint: String, version: Int, message: String, for incoming: IncomingRequest
+    ) -> Response {
+        guard incoming.wantsHTML else {
+            let body = JSONValue.object([
+                ("error", .string(code)),
+                ("message", .string(message)),
+                ("status", JSONValue(status)),
+                ("endpoint", .string(endpoint)),
+                ("version", JSONValue(version)),
+            ])
+            return Response(
+                status: status, headers: ["Content-Type": "application/json"], body: Array(body.serialized.utf8))
+        }
+        return .html(
+            page(
+                title: "\(status) \(HTTPStatus.reason(status)): \(endpoint) v\(version)",
+                body:
+                    "<p class=\"place\">\(escape(message))</p><p>The server keeps serving; save a fix to redeploy.</p>"),
+            status: status)
+    }
+
     static func page(title: String, body: String) -> String {
         """
         <!doctype html><html><head><meta charset="utf-8"><title>\(escape(title))</title>

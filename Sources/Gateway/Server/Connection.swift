@@ -21,6 +21,15 @@ final class Connection: @unchecked Sendable {
     private var readPaused = false
     private var lastActivity: UInt64
     private var requestStarted: UInt64 = 0
+    /// The request being answered by a task, and what its answer needs.
+    private var pending: Pending?
+    private struct Pending {
+        let request: InFlightRequest
+        let head: HTTPRequestHead
+        let requestID: String
+        let tag: String?
+        let started: UInt64
+    }
     private lazy var peer = socket.peer
 
     init(socket: Socket, loop: EventLoop) {
@@ -136,13 +145,39 @@ final class Connection: @unchecked Sendable {
         switch loop.server.responder.reply(to: incoming) {
         case .now(let response, let tag):
             complete(response, head: head, requestID: requestID, tag: tag, started: started)
-        case .later(let tag, let work):
-            Task(executorPreference: loop) {
-                let response = await work()
-                self.complete(response, head: head, requestID: requestID, tag: tag, started: started)
-                self.processRequests()
+        case .later(let deferred):
+            let request = InFlightRequest(loop: loop, connection: self, deferred: deferred)
+            pending = Pending(request: request, head: head, requestID: requestID, tag: deferred.tag, started: started)
+            let work = deferred.work
+            if loop.server.configuration.crashBarrier {
+                Task(executorPreference: request) { request.deliver(await work()) }
+            } else {
+                // Unguarded, to measure what the barrier costs: the task runs on the loop itself.
+                Task(executorPreference: loop) { request.deliver(await work()) }
             }
         }
+    }
+
+    /// The answer to the request in flight: its handler's response, or the failure answer when it
+    /// trapped or timed out. Whichever comes first is sent; later ones are ignored.
+    func answer(_ request: InFlightRequest, with outcome: InFlightRequest.Outcome) {
+        guard let pending, pending.request === request else { return }
+        self.pending = nil
+        request.connection = nil
+        var tag = pending.tag
+        let response: Response
+        switch outcome {
+        case .response(let answer):
+            response = answer
+        case .failure(let failure):
+            response = request.failure(failure)
+            switch failure {
+            case .crashed: tag = (tag ?? "") + " crashed"
+            case .timedOut: tag = (tag ?? "") + " timed out"
+            }
+        }
+        complete(response, head: pending.head, requestID: pending.requestID, tag: tag, started: pending.started)
+        processRequests()
     }
 
     private func complete(_ response: Response, head: HTTPRequestHead, requestID: String, tag: String?, started: UInt64)
@@ -224,6 +259,10 @@ final class Connection: @unchecked Sendable {
     }
 
     func checkTimeouts(now: UInt64) {
+        if let pending, pending.request.deadline != 0, now > pending.request.deadline {
+            pending.request.fail(.timedOut(pending.request.timeout ?? .zero))
+            return
+        }
         guard !isClosed, !inFlight else { return }
         let limits = loop.server.configuration.limits
         if lingering {

@@ -15,13 +15,25 @@ import Synchronization
 final class EventLoop: TaskExecutor, @unchecked Sendable {
     let index: Int
     unowned let server: HTTPServer
+    /// The loop's number with the crash barrier, unique in the process.
+    private(set) var slot: UInt64 = 0
     private let epoll: Epoll
     private let wakeup: EventFD
     private let threadID = Atomic<UInt>(0)
 
-    // Loop-thread state.
-    private var jobs: [UnownedJob] = []
-    private var running: [UnownedJob] = []
+    /// A job and the request it belongs to (nil for the host's own tasks).
+    private struct QueuedJob {
+        let job: UnownedJob
+        let owner: InFlightRequest?
+    }
+
+    // Loop-thread state. A thread that the crash barrier took the loop from (it trapped, or ran
+    // one job too long) touches none of it again: the next thread carries on from here.
+    private var jobs: [QueuedJob] = []
+    private var running: [QueuedJob] = []
+    private var runningIndex = 0
+    private var jobSequence: UInt64 = 0
+    private var accepting = true
     private var connections: [Int32: Connection] = [:]
     private var lastSweep: UInt64 = 0
     private var requestCounter: UInt64 = 0
@@ -29,7 +41,18 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     var encoder = HTTPResponseEncoder()
     let scratch: UnsafeMutableRawBufferPointer
 
-    private let remoteJobs = Mutex<[UnownedJob]>([])
+    /// The thread running the loop now, and its alternate signal stack; read by the barrier once
+    /// it has taken the loop from that thread.
+    private(set) var currentThread = pthread_t()
+    private(set) var currentAltStack: UnsafeMutableRawPointer?
+
+    /// `sequence << 1 | 1` while a guarded job runs, `sequence << 1` between jobs, and
+    /// `abandoned` once the barrier has taken the loop from its thread. The thread and the
+    /// barrier race for it with compare-and-exchange, so exactly one of them owns the loop.
+    let runState = Atomic<UInt64>(0)
+    static let abandoned = UInt64.max
+
+    private let remoteJobs = Mutex<[QueuedJob]>([])
     private let hasRemoteJobs = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
@@ -50,18 +73,37 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     var openConnections: Int { connectionCount.load(ordering: .relaxed) }
     var isStopped: Bool { stopped.load(ordering: .acquiring) }
+    private var guardsJobs: Bool { server.configuration.crashBarrier }
 
     // MARK: - Executor
 
-    var isLoopThread: Bool { threadID.load(ordering: .relaxed) == UInt(pthread_self()) }
+    var isLoopThread: Bool { threadID.load(ordering: .acquiring) == UInt(pthread_self()) }
 
+    /// Jobs of the host's own tasks (unguarded: a trap in host code is not a handler's fault).
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        enqueue(QueuedJob(job: UnownedJob(job), owner: nil))
+    }
+
+    /// Jobs of a request's task.
+    func enqueue(_ job: UnownedJob, for owner: InFlightRequest) {
+        enqueue(QueuedJob(job: job, owner: owner))
+    }
+
+    private func enqueue(_ queued: QueuedJob) {
         if isLoopThread {
-            jobs.append(job)
+            jobs.append(queued)
         } else {
-            remoteJobs.withLock { $0.append(job) }
+            remoteJobs.withLock { $0.append(queued) }
             if !hasRemoteJobs.exchange(true, ordering: .acquiringAndReleasing) { wakeup.signal() }
+        }
+    }
+
+    /// Runs `body` on the loop thread: now if this is it, otherwise as a task there.
+    func onLoopThread(_ body: @escaping @Sendable () -> Void) {
+        if isLoopThread {
+            body()
+        } else {
+            Task(executorPreference: self) { body() }
         }
     }
 
@@ -73,19 +115,100 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    private func runJobs() {
-        while !jobs.isEmpty {
-            swap(&jobs, &running)
-            for job in running { job.runSynchronously(on: asUnownedTaskExecutor()) }
-            running.removeAll(keepingCapacity: true)
+    /// Runs the queued jobs; false when the barrier took the loop from this thread meanwhile.
+    ///
+    /// A request's job runs under the crash guard: a trap ends this thread, and the barrier
+    /// resumes the loop on a new one from `runningIndex` (which already points past the job).
+    private func runJobs() -> Bool {
+        while true {
+            if runningIndex == running.count {
+                running.removeAll(keepingCapacity: true)
+                runningIndex = 0
+                if jobs.isEmpty { return true }
+                swap(&jobs, &running)
+            }
+            let queued = running[runningIndex]
+            runningIndex += 1
+            guard let owner = queued.owner, guardsJobs else {
+                queued.job.runSynchronously(on: queued.owner?.asUnownedTaskExecutor() ?? asUnownedTaskExecutor())
+                continue
+            }
+            // The rest of a request that trapped is dropped: its locks may be held, and its
+            // answer was already sent.
+            if owner.hasTrapped { continue }
+            let sequence = jobSequence &+ 1
+            jobSequence = sequence
+            let busy = sequence << 1 | 1
+            runState.store(busy, ordering: .releasing)
+            edge_guard_enter(slot, sequence, UInt64(UInt(bitPattern: Unmanaged.passUnretained(owner).toOpaque())))
+            queued.job.runSynchronously(on: owner.asUnownedTaskExecutor())
+            edge_guard_leave()
+            guard
+                runState.compareExchange(expected: busy, desired: sequence << 1, ordering: .acquiringAndReleasing)
+                    .exchanged
+            else { return false }
+        }
+    }
+
+    // MARK: - Threads
+
+    /// Starts the loop on a new thread.
+    func start() throws(SystemError) {
+        if guardsJobs { slot = CrashBarrier.shared.register(self) }
+        try startLoopThread(after: nil)
+    }
+
+    private func startLoopThread(after failure: (InFlightRequest, HandlerFailure)?) throws(SystemError) {
+        let ready = Atomic<Bool>(false)
+        _ = try startThread(name: "edge-loop-\(index)", joinable: true) { [self] in
+            currentThread = pthread_self()
+            currentAltStack = guardsJobs ? edge_guard_prepare_thread() : nil
+            threadID.store(UInt(pthread_self()), ordering: .releasing)
+            ready.store(true, ordering: .releasing)
+            threadMain(after: failure)
+        }
+        // The new thread owns the loop state from here on; wait until it has said so, so the
+        // barrier's next look at `currentThread` sees it.
+        while !ready.load(ordering: .acquiring) { sched_yield() }
+    }
+
+    private func threadMain(after failure: (InFlightRequest, HandlerFailure)?) {
+        let altStack = currentAltStack
+        if let (request, failure) = failure { request.connection?.answer(request, with: .failure(failure)) }
+        let finished = runLoop()
+        if finished {
+            flushLog()
+            if slot != 0 { CrashBarrier.shared.unregister(slot) }
+            stopped.store(true, ordering: .releasing)
+        }
+        if let altStack {
+            edge_guard_forget_thread()
+            edge_guard_free_stack(altStack)
+        }
+        pthread_detach(pthread_self())
+    }
+
+    /// Called by the barrier, which has won `runState` from the loop's thread: `trapped` when
+    /// that thread is gone (join it, free its signal stack), otherwise it is stuck in a handler
+    /// and leaves by itself once the handler returns. A new thread carries on with the loop.
+    func resumeOnNewThread(after failure: (InFlightRequest, HandlerFailure)?, trapped: Bool) {
+        if trapped {
+            pthread_join(currentThread, nil)
+            edge_guard_free_stack(currentAltStack)
+        }
+        currentAltStack = nil
+        runState.store(jobSequence << 1, ordering: .releasing)
+        do {
+            try startLoopThread(after: failure)
+        } catch {
+            HostLog.err("edge-dev: cannot start a thread to replace event loop \(index): \(error)\n")
         }
     }
 
     // MARK: - Loop
 
-    func run() {
-        threadID.store(UInt(pthread_self()), ordering: .relaxed)
-        var accepting = true
+    /// Returns true when the loop stopped, false when the barrier took it from this thread.
+    private func runLoop() -> Bool {
         while true {
             if stopRequested.load(ordering: .relaxed) {
                 if accepting {
@@ -93,10 +216,10 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
                     epoll.remove(server.listener.fd)
                     for connection in connections.values where !connection.inFlight { connection.close() }
                 }
-                if connections.isEmpty && jobs.isEmpty { break }
+                if connections.isEmpty && jobs.isEmpty { return true }
             }
             takeRemoteJobs()
-            runJobs()
+            guard runJobs() else { return false }
             epoll.wait(timeoutMilliseconds: jobs.isEmpty ? 100 : 0) { event in
                 if event.fd == server.listener.fd {
                     if accepting { acceptConnections() }
@@ -108,12 +231,10 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
                 }
             }
             takeRemoteJobs()
-            runJobs()
+            guard runJobs() else { return false }
             sweepIfDue()
             flushLog()
         }
-        flushLog()
-        stopped.store(true, ordering: .releasing)
     }
 
     /// Asks the loop to stop accepting, close idle connections, let busy ones finish, then exit.

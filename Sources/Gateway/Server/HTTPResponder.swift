@@ -24,7 +24,41 @@ public struct IncomingRequest: Sendable {
 public enum Reply: Sendable {
     /// `tag` goes in the access log (for example `hello v3`).
     case now(Response, tag: String?)
-    case later(tag: String?, @Sendable () async -> Response)
+    case later(Deferred)
+
+    /// Work whose answer comes later, from handler code that may trap or never return.
+    public struct Deferred: Sendable {
+        public var tag: String?
+        /// After this the request is answered with `failure(.timedOut)`; nil waits for ever.
+        public var timeout: Duration?
+        public var work: @Sendable () async -> Response
+        /// The answer when `work` trapped or timed out. Called once, on the loop thread, and
+        /// never together with a response from `work`: it must release what `work` would have.
+        public var failure: @Sendable (HandlerFailure) -> Response
+
+        public init(
+            tag: String?, timeout: Duration?, work: @escaping @Sendable () async -> Response,
+            failure: @escaping @Sendable (HandlerFailure) -> Response
+        ) {
+            self.tag = tag
+            self.timeout = timeout
+            self.work = work
+            self.failure = failure
+        }
+    }
+
+    /// Work that cannot fail other than by answering: no timeout, a plain 500 if it traps.
+    public static func later(tag: String?, _ work: @escaping @Sendable () async -> Response) -> Reply {
+        .later(
+            Deferred(
+                tag: tag, timeout: nil, work: work,
+                failure: { failure in
+                    switch failure {
+                    case .crashed(let crash): HandlerError.internal("crashed: \(crash.summary)").response
+                    case .timedOut: HandlerError.internal("timed out").response
+                    }
+                }))
+    }
 }
 
 /// What answers requests once the server has parsed them.

@@ -17,6 +17,12 @@ public final class HTTPServer: @unchecked Sendable {
         public var loops = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         /// One line per request on standard output.
         public var accessLog = true
+        /// Runs handler code under the crash barrier: a trap costs its request a 500, not the
+        /// process. Off only to measure what the barrier costs.
+        public var crashBarrier = true
+        /// A handler that keeps its loop's thread this long without yielding (a busy loop, a
+        /// blocking call) is left to that thread; the loop's other connections move to a new one.
+        public var stallThreshold: Duration = .milliseconds(500)
 
         public init() {}
     }
@@ -43,7 +49,7 @@ public final class HTTPServer: @unchecked Sendable {
         for index in 0..<max(1, configuration.loops) {
             let loop = try EventLoop(index: index, server: self)
             loops.append(loop)
-            try startThread(name: "edge-loop-\(index)") { loop.run() }
+            try loop.start()
         }
     }
 
@@ -67,8 +73,11 @@ public final class HTTPServer: @unchecked Sendable {
     }
 }
 
-/// Starts a detached POSIX thread running `body`.
-func startThread(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
+/// Starts a POSIX thread running `body`; detached unless `joinable`.
+@discardableResult
+func startThread(name: String, joinable: Bool = false, _ body: @escaping @Sendable () -> Void) throws(SystemError)
+    -> pthread_t
+{
     final class Box {
         let body: @Sendable () -> Void
         let name: String
@@ -91,5 +100,6 @@ func startThread(name: String, _ body: @escaping @Sendable () -> Void) throws(Sy
         Unmanaged<Box>.fromOpaque(context).release()
         throw SystemError("pthread_create", code: result)
     }
-    pthread_detach(thread)
+    if !joinable { pthread_detach(thread) }
+    return thread
 }
