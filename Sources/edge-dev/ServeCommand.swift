@@ -28,66 +28,120 @@ enum ServeCommand {
             .init("--max-body", "BYTES", help: "Largest request body accepted (413 beyond).", default: "16777216"),
             .init("--no-watch", help: "Serve without watching for changes (a production-like run)."),
             .init("--no-access-log", help: "Do not print a line per request."),
+            .init(
+                "--no-restart",
+                help: "Serve from this process, without a supervisor that restarts it if it dies (for debuggers)."),
         ])
 
-    static func run(_ arguments: ParsedArguments) async -> Int32 {
-        let style = TerminalStyle(fd: 1)
+    /// What the options say, checked.
+    struct Options {
+        var project: Project
+        var host: String
+        var port: Int
+        var drainTimeout: Duration
+        var handlerTimeout: Duration
+        var maxBody: Int
+        var release: Bool
+        var watch: Bool
+        var accessLog: Bool
+    }
+
+    /// The options, or the exit status after saying what is wrong with them.
+    static func options(_ arguments: ParsedArguments) -> Result<Options, ExitStatus> {
         let project = Project(handlersDirectory: arguments.value("--handlers") ?? "handlers")
         guard FilePath.isDirectory(project.handlersDirectory) else {
             HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
-            return 1
+            return .failure(ExitStatus(1))
         }
-        let drainSeconds: Double
-        let timeoutSeconds: Double
-        let maxBody: Double
-        let port: Int
         do throws(UsageError) {
-            drainSeconds = try arguments.number("--drain-timeout", spec: spec) ?? 30
-            timeoutSeconds = try arguments.number("--handler-timeout", spec: spec) ?? 30
-            maxBody = try arguments.number("--max-body", spec: spec) ?? 16_777_216
+            let drainSeconds = try arguments.number("--drain-timeout", spec: spec) ?? 30
+            let timeoutSeconds = try arguments.number("--handler-timeout", spec: spec) ?? 30
+            let maxBody = try arguments.number("--max-body", spec: spec) ?? 16_777_216
             let portValue = try arguments.number("--port", spec: spec) ?? 8080
             guard portValue <= 65535, portValue.rounded() == portValue else {
                 throw UsageError(
                     "Invalid value '\(arguments.value("--port")!)' for '--port': expected 0 to 65535", usage: spec.usage
                 )
             }
-            port = Int(portValue)
+            return .success(
+                Options(
+                    project: project, host: arguments.value("--host") ?? "127.0.0.1", port: Int(portValue),
+                    drainTimeout: .milliseconds(Int(drainSeconds * 1000)),
+                    handlerTimeout: .milliseconds(Int(timeoutSeconds * 1000)), maxBody: Int(maxBody),
+                    release: arguments.flag("--release"), watch: !arguments.flag("--no-watch"),
+                    accessLog: !arguments.flag("--no-access-log")))
         } catch {
             HostLog.err("Error: \(error.message)\n\(error.usage)\n")
-            return 2
+            return .failure(ExitStatus(2))
         }
+    }
 
+    struct ExitStatus: Error {
+        let code: Int32
+        init(_ code: Int32) { self.code = code }
+    }
+
+    /// `edge-dev serve` runs as two processes: this one binds the socket and supervises, the
+    /// gateway (this same command, told so by the environment) builds and serves on that socket.
+    /// If the gateway dies anyway (a crash the barrier cannot catch), the supervisor starts it
+    /// again on the same socket, where connections queue meanwhile: none is refused.
+    static func run(_ arguments: ParsedArguments) async -> Int32 {
+        let options: Options
+        switch Self.options(arguments) {
+        case .success(let checked): options = checked
+        case .failure(let status): return status.code
+        }
+        if let inherited = Supervisor.inheritedListener() {
+            return await serve(options, listener: inherited)
+        }
+        if arguments.flag("--no-restart") {
+            return await serve(options, listener: nil)
+        }
+        let listener: Socket
+        do {
+            listener = try Socket.listen(host: options.host, port: options.port)
+        } catch {
+            HostLog.err("error: cannot listen on \(options.host):\(options.port): \(error)\n")
+            return 1
+        }
+        return await Supervisor(listener: listener).run()
+    }
+
+    /// The gateway: builds, serves and watches until SIGINT or SIGTERM.
+    static func serve(_ options: Options, listener: Socket?) async -> Int32 {
+        let style = TerminalStyle(fd: 1)
+        let project = options.project
         let compiler: HandlerCompiler
         do {
-            compiler = try HandlerCompiler(project: project, mode: arguments.flag("--release") ? .release : .debug)
+            compiler = try HandlerCompiler(project: project, mode: options.release ? .release : .debug)
         } catch {
             HostLog.err("error: \(error)\n")
             return 1
         }
         let printer = EventPrinter(style: style)
         let devServer = DevServer(
-            project: project, compiler: compiler, drainTimeout: .milliseconds(Int(drainSeconds * 1000)),
-            handlerTimeout: .milliseconds(Int(timeoutSeconds * 1000)), report: { printer.print($0) })
+            project: project, compiler: compiler, drainTimeout: options.drainTimeout,
+            handlerTimeout: options.handlerTimeout, restarts: Supervisor.restarts, report: { printer.print($0) })
         devServer.discover()
 
         var configuration = HTTPServer.Configuration()
-        configuration.host = arguments.value("--host") ?? "127.0.0.1"
-        configuration.port = port
-        configuration.limits.maxBodyBytes = Int(maxBody)
-        configuration.accessLog = !arguments.flag("--no-access-log")
+        configuration.host = options.host
+        configuration.port = options.port
+        configuration.limits.maxBodyBytes = options.maxBody
+        configuration.accessLog = options.accessLog
         let server: HTTPServer
         do {
-            server = try HTTPServer(configuration: configuration, responder: devServer)
+            server = try HTTPServer(configuration: configuration, responder: devServer, listener: listener)
             try server.start()
         } catch {
-            HostLog.err("error: cannot listen on \(configuration.host):\(port): \(error)\n")
+            HostLog.err("error: cannot listen on \(configuration.host):\(options.port): \(error)\n")
             return 1
         }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         HostLog.line("listening on http://\(host):\(server.port)")
 
         var watcher: ProjectWatcher?
-        if !arguments.flag("--no-watch") {
+        if options.watch {
             let applier = ChangeApplier(devServer: devServer)
             do {
                 watcher = try ProjectWatcher(

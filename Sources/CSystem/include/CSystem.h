@@ -54,6 +54,16 @@ void edge_guard_forget_thread(void);
 void edge_guard_enter(uint64_t slot, uint64_t generation, uint64_t token);
 void edge_guard_leave(void);
 
+/// For `edge-dev serve`'s supervisor: SIGINT, SIGTERM and SIGHUP are passed on to `child`
+/// (the gateway process) instead of ending this one; edge_supervisor_stop_signal() then returns
+/// the first such signal (0 until one came).
+void edge_supervisor_forward_signals(int child);
+int edge_supervisor_stop_signal(void);
+
+/// For the gateway process: receive `signal` when the parent (the supervisor) dies, so a killed
+/// supervisor never leaves a gateway holding the port. Returns 0 or an errno value.
+int edge_set_parent_death_signal(int signal);
+
 /// Takes (and clears) the message of the last Swift runtime fatal error, or NULL. The caller
 /// frees it with free().
 char *edge_take_fatal_message(void);

@@ -19,6 +19,8 @@ public final class DevServer: HTTPResponder, Sendable {
     public let firstBuildWait: Duration
     /// How long a handler may take before its request is answered 504.
     public let handlerTimeout: Duration
+    /// How often the supervisor has restarted this gateway process (for `/_edge/status`).
+    public let restarts: Int
     private let locator: CrashLocator
 
     private struct BuildSummary: Sendable {
@@ -55,7 +57,7 @@ public final class DevServer: HTTPResponder, Sendable {
 
     public init(
         project: Project, compiler: HandlerCompiler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout,
-        firstBuildWait: Duration = .seconds(60), handlerTimeout: Duration = .seconds(30),
+        firstBuildWait: Duration = .seconds(60), handlerTimeout: Duration = .seconds(30), restarts: Int = 0,
         report: @escaping @Sendable (DevEvent) -> Void = { _ in }
     ) {
         self.project = project
@@ -64,6 +66,7 @@ public final class DevServer: HTTPResponder, Sendable {
         self.drainTimeout = drainTimeout
         self.firstBuildWait = firstBuildWait
         self.handlerTimeout = handlerTimeout
+        self.restarts = restarts
         self.locator = CrashLocator(
             toolchain: compiler.toolchain, scratchDirectory: FilePath.join(project.edgeDirectory, "tmp"))
         self.report = report
@@ -496,6 +499,7 @@ public final class DevServer: HTTPResponder, Sendable {
                     ("drainingRequests", JSONValue(stats.drainingRequests)),
                 ])
             ),
+            ("gateway", .object([("pid", JSONValue(Int(getpid()))), ("restarts", JSONValue(restarts))])),
         ])
     }
 

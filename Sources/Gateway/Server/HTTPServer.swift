@@ -36,12 +36,22 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Binds and listens at once (so the port is known and connections queue), serving starts
     /// with `start()`.
-    public init(configuration: Configuration, responder: any HTTPResponder) throws(SystemError) {
+    ///
+    /// `listener`, when given, is a socket already listening (the supervisor's, kept across
+    /// restarts of this process); host and port are then only what it was opened with.
+    public init(configuration: Configuration, responder: any HTTPResponder, listener: Socket? = nil)
+        throws(SystemError)
+    {
         self.configuration = configuration
         self.responder = responder
         raiseOpenFileLimit()
-        listener = try Socket.listen(host: configuration.host, port: configuration.port)
-        port = listener.localPort
+        if let listener {
+            try listener.setNonBlocking()
+            self.listener = listener
+        } else {
+            self.listener = try Socket.listen(host: configuration.host, port: configuration.port)
+        }
+        port = self.listener.localPort
     }
 
     /// Starts the event loop threads.
@@ -75,7 +85,7 @@ public final class HTTPServer: @unchecked Sendable {
 
 /// Starts a POSIX thread running `body`; detached unless `joinable`.
 @discardableResult
-func startThread(name: String, joinable: Bool = false, _ body: @escaping @Sendable () -> Void) throws(SystemError)
+public func startThread(name: String, joinable: Bool = false, _ body: @escaping @Sendable () -> Void) throws(SystemError)
     -> pthread_t
 {
     final class Box {

@@ -90,6 +90,14 @@ public struct Socket: Hashable, Sendable {
     }
 
     /// Disables Nagle's algorithm: responses are written whole, and waiting only adds latency.
+    /// Non-blocking and close-on-exec, for a listening socket inherited from another process:
+    /// the compilers this process starts must not hold it open.
+    public func setNonBlocking() throws(SystemError) {
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else { throw SystemError.current("fcntl") }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    }
+
     public func setNoDelay() {
         try? setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
     }

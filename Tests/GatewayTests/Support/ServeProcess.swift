@@ -99,12 +99,29 @@ final class ServeProcess {
         throw RawHTTPClient.Failure(description: "edge-dev did not exit within \(timeout)")
     }
 
-    func request(_ method: String, _ target: String, body: String? = nil) throws -> RawHTTPClient.Reply {
+    func request(_ method: String, _ target: String, headers: [String] = [], body: String? = nil) throws
+        -> RawHTTPClient.Reply
+    {
         let client = try RawHTTPClient(port: port)
         var text = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\n"
+        for header in headers { text += header + "\r\n" }
         if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
         text += "Connection: close\r\n\r\n" + (body ?? "")
         try client.send(text)
         return try client.read(head: method == "HEAD")
+    }
+
+    /// A GET on a fresh connection to `port`, for tests that run requests on their own threads.
+    static func get(port: Int, _ target: String) throws -> RawHTTPClient.Reply {
+        let client = try RawHTTPClient(port: port)
+        try client.send("GET \(target) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        return try client.read()
+    }
+
+    /// The number of threads of process `pid`, from /proc.
+    static func threadCount(_ pid: pid_t) -> Int {
+        let status = (try? FilePath.readText("/proc/\(pid)/status")) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Threads:") }
+        return line.flatMap { Int(String($0.filter(\.isNumber))) } ?? 0
     }
 }

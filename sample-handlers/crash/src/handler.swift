@@ -44,6 +44,11 @@ func handle(_ ctx: Context, _ req: Request) async throws -> Response {
             return await group.reduce(0, +)
         }
         return .text("\(total)")
+    case "print":
+        // Traps inside `print`, which leaves the stdout lock held for ever: edge-dev's own output
+        // never goes through stdio, so the server (and its shutdown) carries on regardless.
+        print(Trap())
+        return .text("unreachable")
     case "block":
         // Blocks its thread (no await): edge-dev moves the other connections to a new thread, and
         // this request gets a 504 once the handler timeout passes.
@@ -64,13 +69,17 @@ func handle(_ ctx: Context, _ req: Request) async throws -> Response {
 }
 
 let kinds = [
-    "nil", "index", "overflow", "fatal", "precondition", "cast", "null", "stack", "async-let", "group", "block",
-    "hang", "detached",
+    "nil", "index", "overflow", "fatal", "precondition", "cast", "null", "stack", "async-let", "group", "print",
+    "block", "hang", "detached",
 ]
 
 struct Kinds: Encodable {
     var version: Int
     var kinds: [String]
+}
+
+struct Trap: CustomStringConvertible {
+    var description: String { fatalError("trapped while printing") }
 }
 
 func failingChild(_ value: String?) -> String {

@@ -1,0 +1,136 @@
+import CSystem
+import Gateway
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The last line of defence: runs the gateway as a child process on a listening socket this
+/// process keeps, and starts it again if it dies.
+///
+/// The crash barrier catches traps in handler code; a crash it cannot catch (in host code, or on
+/// a thread a handler started for itself) ends the gateway process. The socket stays open here,
+/// so the kernel keeps queueing connections while the new gateway starts: clients wait briefly
+/// instead of being refused.
+struct Supervisor {
+    let listener: Socket
+
+    /// The environment variable that tells a gateway which descriptor is its listening socket.
+    static let descriptorVariable = "EDGE_GATEWAY_FD"
+    static let restartsVariable = "EDGE_GATEWAY_RESTARTS"
+    private static let inheritedDescriptor: Int32 = 3
+
+    /// In the gateway: how often the supervisor has restarted it.
+    static var restarts: Int {
+        getenv(restartsVariable).flatMap { Int(String(cString: $0)) } ?? 0
+    }
+
+    /// In the gateway: the socket the supervisor passed down, if this is a gateway.
+    static func inheritedListener() -> Socket? {
+        guard let value = getenv(descriptorVariable), let fd = Int32(String(cString: value)) else { return nil }
+        unsetenv(descriptorVariable)
+        // A supervisor killed outright must not leave a gateway holding the port.
+        _ = edge_set_parent_death_signal(SIGTERM)
+        if getppid() == 1 { _exit(1) }
+        return Socket(fd: fd)
+    }
+
+    /// Supervises until the gateway exits by itself (returns its status) or is stopped by a
+    /// signal sent here (passed on to it).
+    func run() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            // A dedicated thread that outlives every child: PR_SET_PDEATHSIG fires when the
+            // thread that started the child ends, not only the process.
+            do {
+                try startThread(name: "edge-supervisor") { continuation.resume(returning: supervise()) }
+            } catch {
+                HostLog.err("error: cannot start the supervisor: \(error)\n")
+                continuation.resume(returning: 1)
+            }
+        }
+    }
+
+    private func supervise() -> Int32 {
+        var restarts = 0
+        while true {
+            let started = MonotonicClock.nanoseconds()
+            let pid: pid_t
+            do {
+                pid = try spawnGateway(restarts: restarts)
+            } catch {
+                HostLog.err("error: cannot start the gateway process: \(error)\n")
+                return 1
+            }
+            edge_supervisor_forward_signals(pid)
+            let status = waitForExit(pid)
+            let exitedNormally = status & 0x7f == 0
+            let code = (status >> 8) & 0xff
+            if exitedNormally && code < 128 { return code }
+            if edge_supervisor_stop_signal() != 0 { return exitedNormally ? code : 128 + status & 0x7f }
+            restarts += 1
+            let cause = exitedNormally ? "exit status \(code)" : Self.signalName(status & 0x7f)
+            HostLog.err(
+                "edge-dev: the gateway process died (\(cause)); restarting it on the same socket (restart \(restarts))\n")
+            // A gateway that dies at once (say, a handler that crashes while loading) is not
+            // restarted in a tight loop.
+            let ranFor = MonotonicClock.nanoseconds() &- started
+            if ranFor < 2_000_000_000 { usleep(UInt32(min(restarts, 5)) * 500_000) }
+            if edge_supervisor_stop_signal() != 0 { return 1 }
+        }
+    }
+
+    /// Starts this same executable with the same arguments; the socket goes to descriptor 3.
+    private func spawnGateway(restarts: Int) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, listener.fd, Self.inheritedDescriptor)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group: a Ctrl-C reaches only the supervisor, which passes it on once.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
+
+        let executable = FilePath.resolvingSymlinks("/proc/self/exe")
+        let argv = CommandLine.arguments.map { strdup($0) } + [nil]
+        var environment: [String] = []
+        var index = 0
+        while let entry = environ[index] {
+            let text = String(cString: entry)
+            if !text.hasPrefix(Self.descriptorVariable + "="), !text.hasPrefix(Self.restartsVariable + "=") {
+                environment.append(text)
+            }
+            index += 1
+        }
+        environment += ["\(Self.descriptorVariable)=\(Self.inheritedDescriptor)", "\(Self.restartsVariable)=\(restarts)"]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard result == 0 else { throw SystemError("posix_spawn \(executable)", code: result) }
+        return pid
+    }
+
+    private func waitForExit(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return 1 << 8 }
+        }
+        return status
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [
+            SIGILL: "SIGILL", SIGTRAP: "SIGTRAP", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE",
+            SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGTERM: "SIGTERM", SIGINT: "SIGINT",
+        ]
+        return names[signal] ?? "signal \(signal)"
+    }
+}
