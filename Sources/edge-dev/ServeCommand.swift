@@ -29,6 +29,11 @@ enum ServeCommand {
             .init("--no-watch", help: "Serve without watching for changes (a production-like run)."),
             .init("--no-access-log", help: "Do not print a line per request."),
             .init(
+                "--no-crash-barrier",
+                help:
+                    "Call handlers without the crash barrier: a trapping handler ends the process (to measure the barrier)."
+            ),
+            .init(
                 "--no-restart",
                 help: "Serve from this process, without a supervisor that restarts it if it dies (for debuggers)."),
         ])
@@ -44,6 +49,7 @@ enum ServeCommand {
         var release: Bool
         var watch: Bool
         var accessLog: Bool
+        var crashBarrier: Bool
     }
 
     /// The options, or the exit status after saying what is wrong with them.
@@ -69,7 +75,7 @@ enum ServeCommand {
                     drainTimeout: .milliseconds(Int(drainSeconds * 1000)),
                     handlerTimeout: .milliseconds(Int(timeoutSeconds * 1000)), maxBody: Int(maxBody),
                     release: arguments.flag("--release"), watch: !arguments.flag("--no-watch"),
-                    accessLog: !arguments.flag("--no-access-log")))
+                    accessLog: !arguments.flag("--no-access-log"), crashBarrier: !arguments.flag("--no-crash-barrier")))
         } catch {
             HostLog.err("Error: \(error.message)\n\(error.usage)\n")
             return .failure(ExitStatus(2))
@@ -129,6 +135,7 @@ enum ServeCommand {
         configuration.port = options.port
         configuration.limits.maxBodyBytes = options.maxBody
         configuration.accessLog = options.accessLog
+        configuration.crashBarrier = options.crashBarrier
         let server: HTTPServer
         do {
             server = try HTTPServer(configuration: configuration, responder: devServer, listener: listener)

@@ -70,7 +70,8 @@ struct Supervisor {
             restarts += 1
             let cause = exitedNormally ? "exit status \(code)" : Self.signalName(status & 0x7f)
             HostLog.err(
-                "edge-dev: the gateway process died (\(cause)); restarting it on the same socket (restart \(restarts))\n")
+                "edge-dev: the gateway process died (\(cause)); restarting it on the same socket (restart \(restarts))\n"
+            )
             // A gateway that dies at once (say, a handler that crashes while loading) is not
             // restarted in a tight loop.
             let ranFor = MonotonicClock.nanoseconds() &- started
@@ -106,7 +107,9 @@ struct Supervisor {
             }
             index += 1
         }
-        environment += ["\(Self.descriptorVariable)=\(Self.inheritedDescriptor)", "\(Self.restartsVariable)=\(restarts)"]
+        environment += [
+            "\(Self.descriptorVariable)=\(Self.inheritedDescriptor)", "\(Self.restartsVariable)=\(restarts)",
+        ]
         let envp = environment.map { strdup($0) } + [nil]
         defer {
             argv.forEach { free($0) }

@@ -85,7 +85,8 @@ public final class HTTPServer: @unchecked Sendable {
 
 /// Starts a POSIX thread running `body`; detached unless `joinable`.
 @discardableResult
-public func startThread(name: String, joinable: Bool = false, _ body: @escaping @Sendable () -> Void) throws(SystemError)
+public func startThread(name: String, joinable: Bool = false, _ body: @escaping @Sendable () -> Void)
+    throws(SystemError)
     -> pthread_t
 {
     final class Box {
