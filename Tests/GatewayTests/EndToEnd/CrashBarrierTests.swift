@@ -182,6 +182,8 @@ import Testing
         }
         _ = try? serve.request("GET", "/crash?kind=detached")
         try await serve.waitFor("edge-dev: the gateway process died (SIGILL); restarting it on the same socket")
+        // A trap outside handler code is not swallowed: Swift's own crash report, then the restart.
+        #expect(serve.log.contains("*** Program crashed: Illegal instruction"))
         let restartedAt = serve.log.count
         try await serve.waitFor("ready:", after: restartedAt - 10)
         #expect(try serve.request("GET", "/hello").text == "Hello from edge-dev!\n")
