@@ -43,6 +43,8 @@ public final class DevServer: HTTPResponder, Sendable {
         var crashes = 0
         var lastCrash: CrashSummary?
         let firstBuild = AsyncGate()
+        /// `ctx.state`: the endpoint's data, kept across swaps, dropped with the endpoint.
+        let store = StateStore()
     }
 
     private struct State: Sendable {
@@ -309,7 +311,7 @@ public final class DevServer: HTTPResponder, Sendable {
         let handler = requestGuard.handler
         let context = Context(
             endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,
-            logSink: logSink)
+            logSink: logSink, state: store(handler.endpointID))
         return .later(
             Reply.Deferred(
                 tag: "\(handler.endpointID) v\(handler.version)", timeout: handlerTimeout,
@@ -321,6 +323,11 @@ public final class DevServer: HTTPResponder, Sendable {
                     requestGuard.release()
                     return self.failed(handler, failure, incoming)
                 }))
+    }
+
+    /// The endpoint's `ctx.state` (a fresh one if the endpoint was removed meanwhile).
+    private func store(_ id: String) -> StateStore {
+        state.withLock { $0.records[id]?.store } ?? StateStore()
     }
 
     /// No version is serving: wait for a first build still running, else explain why.
@@ -340,7 +347,8 @@ public final class DevServer: HTTPResponder, Sendable {
                     defer { requestGuard.release() }
                     let handler = requestGuard.handler
                     let context = Context(
-                        endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink)
+                        endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink,
+                        state: self.store(id))
                     return await handler.call(request, context: context)
                 },
                 failure: { failure in

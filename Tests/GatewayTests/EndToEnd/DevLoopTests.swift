@@ -11,7 +11,7 @@ import Testing
     let serve: ServeProcess
 
     init() async throws {
-        test = try TestProject(samples: ["hello", "slow"])
+        test = try TestProject(samples: ["hello", "slow", "todos"])
         try test.write("api", Self.source("v1"))
         serve = try ServeProcess(handlers: test.project.handlersDirectory)
         _ = try await serve.waitUntilReady()
@@ -199,6 +199,23 @@ import Testing
         #expect(page.text.contains("handlers/broken/src/handler.swift:3:11"))
         #expect(page.text.contains("3 |     .text(nope)"))
         #expect(try endpoint("broken")?["state"] == "error")
+    }
+
+    @Test func todosCreatedBeforeASaveAreListedAfterIt() async throws {
+        for title in ["milk", "bread"] {
+            #expect(try serve.request("POST", "/todos", body: #"{"title": "\#(title)"}"#).status == 201)
+        }
+        let handler = test.project.sourceDirectory("todos") + "/handler.swift"
+        let source = try FilePath.readText(handler)
+        try FilePath.write(source + "\n// saved once more\n", to: handler)
+        try await serve.waitFor("todos: v2 built in")
+        let list = try JSONValue.parse(try serve.request("GET", "/todos").text)
+        #expect(list[0]?["title"] == "milk")
+        #expect(list[1]?["title"] == "bread")
+        #expect(try endpoint("todos")?["version"] == 2)
+        // A new todo after the swap continues the numbering.
+        let third = try JSONValue.parse(try serve.request("POST", "/todos", body: #"{"title": "tea"}"#).text)
+        #expect(third["id"] == 3)
     }
 }
 

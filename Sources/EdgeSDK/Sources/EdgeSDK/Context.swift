@@ -7,12 +7,18 @@ public struct Context: Sendable {
     /// The same id the request carries.
     public let requestID: String
     public let logSink: LogSink
+    /// The endpoint's data that survives saves (see `StateStore`).
+    public let state: StateStore
 
-    public init(endpointID: String, version: Int, requestID: String, logSink: LogSink = .discard) {
+    public init(
+        endpointID: String, version: Int, requestID: String, logSink: LogSink = .discard,
+        state: StateStore = StateStore()
+    ) {
         self.endpointID = endpointID
         self.version = version
         self.requestID = requestID
         self.logSink = logSink
+        self.state = state
     }
 
     /// Writes one line to the host's log, tagged with the endpoint, version and request id.

@@ -12,7 +12,7 @@
 public final class HandlerEntry: Sendable {
     /// Bumped whenever the calling convention between host and handler changes; the host refuses
     /// a library built for another.
-    public static let currentABIVersion = 1
+    public static let currentABIVersion = 2
 
     public typealias Function = @Sendable (Context, Request) async throws -> Response
 

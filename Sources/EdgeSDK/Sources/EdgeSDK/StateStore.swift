@@ -1,0 +1,81 @@
+import Synchronization
+
+/// An endpoint's in-memory data, kept by the host across saves: `ctx.state`.
+///
+/// A handler under development is rebuilt and swapped on every save, and its globals start over
+/// each time. Values put here survive that: the host keeps one store per endpoint for as long as
+/// the endpoint's folder exists. Values are stored encoded (JSON), because each build is its own
+/// module: the `Todo` of version 3 is not the `Todo` of version 4, but both decode the same JSON.
+///
+/// ```swift
+/// let todo = try ctx.state.update("todos", default: [Todo]()) { todos in
+///     todos.append(Todo(title: title))
+///     return todos.last!
+/// }
+/// ```
+public final class StateStore: Sendable {
+    private let values = Mutex<[String: [UInt8]]>([:])
+
+    public init() {}
+
+    /// The keys that hold a value.
+    public var keys: [String] { values.withLock { $0.keys.sorted() } }
+
+    /// The value under `key`, or nil when there is none. Throws when there is one that does not
+    /// decode as `T` (its type changed shape since it was stored).
+    public func get<T: Decodable>(_ key: String, as type: T.Type = T.self) throws(HandlerError) -> T? {
+        guard let bytes = values.withLock({ $0[key] }) else { return nil }
+        return try Self.decode(type, key: key, from: bytes)
+    }
+
+    /// Stores `value` under `key`, replacing what was there.
+    public func set<T: Encodable>(_ key: String, _ value: T) throws(HandlerError) {
+        let bytes = try Self.encode(value, key: key)
+        values.withLock { $0[key] = bytes }
+    }
+
+    /// Removes the value under `key`.
+    public func remove(_ key: String) {
+        _ = values.withLock { $0.removeValue(forKey: key) }
+    }
+
+    /// Removes every value.
+    public func removeAll() {
+        values.withLock { $0.removeAll() }
+    }
+
+    /// Reads the value under `key` (or `initial` when there is none), lets `body` change it, and
+    /// stores the result: one atomic step, so concurrent requests never lose each other's updates.
+    public func update<T: Codable, Result: Sendable>(
+        _ key: String, default initial: @autoclosure () -> T, _ body: (inout T) throws -> Result
+    ) throws -> Result {
+        try values.withLock { values in
+            var value =
+                try values[key].map { bytes throws(HandlerError) in try Self.decode(T.self, key: key, from: bytes) }
+                ?? initial()
+            let result = try body(&value)
+            values[key] = try Self.encode(value, key: key)
+            return result
+        }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, key: String, from bytes: [UInt8]) throws(HandlerError)
+        -> T
+    {
+        do {
+            return try JSONCoding.decode(type, from: bytes)
+        } catch {
+            throw HandlerError.internal(
+                "ctx.state[\"\(key)\"] does not decode as \(type) any more (\(JSONCoding.explain(error))); "
+                    + "change it back, or remove the value with ctx.state.remove(\"\(key)\")")
+        }
+    }
+
+    private static func encode<T: Encodable>(_ value: T, key: String) throws(HandlerError) -> [UInt8] {
+        do {
+            return try JSONCoding.encode(value)
+        } catch {
+            throw HandlerError.internal("ctx.state[\"\(key)\"]: cannot encode \(T.self): \(error)")
+        }
+    }
+}
