@@ -10,6 +10,8 @@ enum EdgeDev {
     static let commands: [(spec: CommandSpec, run: @Sendable (ParsedArguments) async -> Int32)] = [
         (ServeCommand.spec, ServeCommand.run),
         (BuildCommand.spec, BuildCommand.run),
+        (NewCommand.spec, NewCommand.run),
+        (RoutesCommand.spec, RoutesCommand.run),
     ]
 
     static let overview = """

@@ -29,6 +29,9 @@ enum ServeCommand {
             .init("--no-watch", help: "Serve without watching for changes (a production-like run)."),
             .init("--no-access-log", help: "Do not print a line per request."),
             .init(
+                "--no-live-reload",
+                help: "Do not add the live-reload script to HTML responses (an endpoint may opt out alone)."),
+            .init(
                 "--no-crash-barrier",
                 help:
                     "Call handlers without the crash barrier: a trapping handler ends the process (to measure the barrier)."
@@ -50,6 +53,7 @@ enum ServeCommand {
         var watch: Bool
         var accessLog: Bool
         var crashBarrier: Bool
+        var liveReload: Bool
     }
 
     /// The options, or the exit status after saying what is wrong with them.
@@ -75,7 +79,8 @@ enum ServeCommand {
                     drainTimeout: .milliseconds(Int(drainSeconds * 1000)),
                     handlerTimeout: .milliseconds(Int(timeoutSeconds * 1000)), maxBody: Int(maxBody),
                     release: arguments.flag("--release"), watch: !arguments.flag("--no-watch"),
-                    accessLog: !arguments.flag("--no-access-log"), crashBarrier: !arguments.flag("--no-crash-barrier")))
+                    accessLog: !arguments.flag("--no-access-log"), crashBarrier: !arguments.flag("--no-crash-barrier"),
+                    liveReload: !arguments.flag("--no-live-reload")))
         } catch {
             HostLog.err("Error: \(error.message)\n\(error.usage)\n")
             return .failure(ExitStatus(2))
@@ -127,7 +132,8 @@ enum ServeCommand {
         let printer = EventPrinter(style: style)
         let devServer = DevServer(
             project: project, compiler: compiler, drainTimeout: options.drainTimeout,
-            handlerTimeout: options.handlerTimeout, restarts: Supervisor.restarts, report: { printer.print($0) })
+            handlerTimeout: options.handlerTimeout, restarts: Supervisor.restarts, liveReload: options.liveReload,
+            report: { printer.print($0) })
         devServer.discover()
 
         var configuration = HTTPServer.Configuration()
@@ -165,67 +171,23 @@ enum ServeCommand {
         let start = MonotonicClock.nanoseconds()
         await devServer.buildAll()
         let loaded = devServer.endpointIDs.filter { devServer.state(of: $0) == .loaded }.count
+        HostLog.out(
+            StartupSummary.format(status: devServer.status(), url: "http://\(host):\(server.port)", style: style))
         HostLog.line(
             "ready: \(loaded) of \(devServer.endpointIDs.count) endpoints serving (\(Int(MonotonicClock.milliseconds(since: start))) ms)"
         )
+        printer.startupFinished()
+        let record = ServerRecord(url: "http://\(host):\(server.port)", port: server.port, pid: getpid())
+        record.write(project)
 
         let signal = await TerminationSignal.next()
         HostLog.line("\(signal == SIGINT ? "interrupt" : "terminate"): finishing requests in flight, then exiting")
         TerminationSignal.onSecondSignal { _exit(130) }
         watcher?.stop()
+        ServerRecord.remove(project)
         let finished = await server.stop(grace: .seconds(10))
         if !finished { HostLog.err("edge-dev: requests still running after 10 s; exiting anyway\n") }
         return 0
-    }
-}
-
-/// Prints dev server events, one line each.
-struct EventPrinter: Sendable {
-    let style: TerminalStyle
-
-    func print(_ event: DevEvent) {
-        switch event {
-        case .buildStarted, .endpointAdded, .routesChanged:
-            return
-        case .buildSucceeded(let id, let version, let milliseconds, let swap):
-            let time = "\(Int(milliseconds.rounded())) ms"
-            if let swap {
-                let draining = swap.draining ? " (\(swap.oldRequestsPending) draining)" : ""
-                HostLog.line("\(style.bold(id)): v\(version) built in \(time), \(style.green("swapped"))\(draining)")
-            } else {
-                HostLog.line("\(style.bold(id)): v\(version) built in \(time), \(style.green("serving"))")
-            }
-        case .buildFailed(let id, let diagnostics, _, let serving):
-            var text = ""
-            for diagnostic in diagnostics { text += DiagnosticPrinter.format(diagnostic, style: style) }
-            let errors = diagnostics.filter { $0.severity == .error }.count
-            let fallback = serving.map { "v\($0) keeps serving" } ?? "no version serving"
-            text +=
-                "\(style.bold(id)): \(style.red("build failed")) (\(errors) error\(errors == 1 ? "" : "s")); \(fallback)\n"
-            HostLog.out(text)
-        case .routeError(let id, let error):
-            HostLog.out(
-                DiagnosticPrinter.format(error.diagnostic, style: style)
-                    + "\(style.bold(id)): \(style.red("not routed"))\n")
-        case .endpointRemoved(let id):
-            HostLog.line("\(style.bold(id)): removed")
-        case .retired(_, _, .idle):
-            return
-        case .retired(let id, let version, let reason):
-            HostLog.line(
-                style.dim("\(id): v\(version) retired (\(reason == .timedOut ? "drain timeout" : reason.rawValue))"))
-        case .handlerLog(let line):
-            HostLog.err(line + "\n")
-        case .crashed(let id, let version, let crash, let location):
-            let place = location.map { " at \($0)" } ?? ""
-            HostLog.err(
-                "\(style.bold(id)): v\(version) \(style.red("crashed"))\(place): \(crash.summary); "
-                    + "the request got a 500, the server keeps serving\n")
-        case .timedOut(let id, let version, let after):
-            HostLog.err(
-                "\(style.bold(id)): v\(version) \(style.yellow("timed out")) after \(DevServer.seconds(after)); "
-                    + "the request got a 504\n")
-        }
     }
 }
 

@@ -76,7 +76,10 @@ import Testing
         ) {
             try EndpointManifest.parse(#"{"path": "/a/{rest...}/b"}"#, file: file)
         }
-        #expect(throws: ManifestError(file: file, message: "unknown key 'paht' (expected 'method' and 'path')")) {
+        #expect(
+            throws: ManifestError(
+                file: file, message: "unknown key 'paht' (expected 'method', 'path' and optionally 'liveReload')")
+        ) {
             try EndpointManifest.parse(#"{"paht": "/a"}"#, file: file)
         }
         #expect(throws: ManifestError(file: file, message: "missing 'path' (for example \"path\": \"/hello\")")) {

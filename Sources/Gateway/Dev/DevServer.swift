@@ -21,6 +21,10 @@ public final class DevServer: HTTPResponder, Sendable {
     public let handlerTimeout: Duration
     /// How often the supervisor has restarted this gateway process (for `/_edge/status`).
     public let restarts: Int
+    /// Whether HTML responses get the live-reload script (endpoints may still opt out).
+    public let liveReload: Bool
+    /// Every event, for `/_edge/events`.
+    public let events = EventHub()
     private let locator: CrashLocator
 
     private struct BuildSummary: Sendable {
@@ -60,7 +64,7 @@ public final class DevServer: HTTPResponder, Sendable {
     public init(
         project: Project, compiler: HandlerCompiler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout,
         firstBuildWait: Duration = .seconds(60), handlerTimeout: Duration = .seconds(30), restarts: Int = 0,
-        report: @escaping @Sendable (DevEvent) -> Void = { _ in }
+        liveReload: Bool = true, report: @escaping @Sendable (DevEvent) -> Void = { _ in }
     ) {
         self.project = project
         self.compiler = compiler
@@ -69,11 +73,17 @@ public final class DevServer: HTTPResponder, Sendable {
         self.firstBuildWait = firstBuildWait
         self.handlerTimeout = handlerTimeout
         self.restarts = restarts
+        self.liveReload = liveReload
         self.locator = CrashLocator(
             toolchain: compiler.toolchain, scratchDirectory: FilePath.join(project.edgeDirectory, "tmp"))
-        self.report = report
+        let events = self.events
+        let publish: @Sendable (DevEvent) -> Void = { event in
+            report(event)
+            events.publish(event)
+        }
+        self.report = publish
         registry.onRetire { handler, reason in
-            report(.retired(endpoint: handler.endpointID, version: handler.version, reason: reason))
+            publish(.retired(endpoint: handler.endpointID, version: handler.version, reason: reason))
         }
     }
 
@@ -284,7 +294,7 @@ public final class DevServer: HTTPResponder, Sendable {
     public func reply(to incoming: IncomingRequest) -> Reply {
         let path = incoming.request.path
         if path.hasPrefix("/_edge/") || path == "/_edge" {
-            return .now(answerInternal(incoming), tag: "_edge")
+            return answerInternal(incoming)
         }
         let routes = state.withLock { $0.routes }
         switch routes.match(method: incoming.request.method, path: path) {
@@ -317,7 +327,7 @@ public final class DevServer: HTTPResponder, Sendable {
                 tag: "\(handler.endpointID) v\(handler.version)", timeout: handlerTimeout,
                 work: {
                     defer { requestGuard.release() }
-                    return await handler.call(request, context: context)
+                    return self.withLiveReload(await handler.call(request, context: context), handler.endpointID)
                 },
                 failure: { failure in
                     requestGuard.release()
@@ -349,7 +359,7 @@ public final class DevServer: HTTPResponder, Sendable {
                     let context = Context(
                         endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink,
                         state: self.store(id))
-                    return await handler.call(request, context: context)
+                    return self.withLiveReload(await handler.call(request, context: context), id)
                 },
                 failure: { failure in
                     guard let requestGuard = acquired.withLock({ $0 }) else {
@@ -411,7 +421,17 @@ public final class DevServer: HTTPResponder, Sendable {
         guard !errors.isEmpty else {
             return ErrorPage.response(.serviceUnavailable("endpoint '\(id)' has no loaded version"), for: incoming)
         }
-        return ErrorPage.compileErrors(endpoint: id, diagnostics: errors, project: project, for: incoming)
+        return withLiveReload(
+            ErrorPage.compileErrors(endpoint: id, diagnostics: errors, project: project, for: incoming), id)
+    }
+
+    /// Adds the live-reload script to an HTML response, unless switched off for the server or
+    /// (`"liveReload": false`) for the endpoint.
+    private func withLiveReload(_ response: Response, _ id: String) -> Response {
+        guard liveReload, response.headers["Content-Type"]?.lowercased().hasPrefix("text/html") == true,
+            state.withLock({ $0.records[id]?.manifest?.liveReload }) != false
+        else { return response }
+        return LiveReload.inject(into: response, endpoint: id)
     }
 
     private var logSink: LogSink {
@@ -426,20 +446,55 @@ public final class DevServer: HTTPResponder, Sendable {
 
     // MARK: - /_edge/
 
-    private func answerInternal(_ incoming: IncomingRequest) -> Response {
+    private func answerInternal(_ incoming: IncomingRequest) -> Reply {
         guard incoming.isLoopback else {
-            return ErrorPage.response(.forbidden("/_edge/ is only answered to loopback clients"), for: incoming)
+            return .now(
+                ErrorPage.response(.forbidden("/_edge/ is only answered to loopback clients"), for: incoming),
+                tag: "_edge")
         }
-        switch incoming.request.path {
+        let path = incoming.request.path
+        guard incoming.request.method == "GET" else {
+            return .now(
+                ErrorPage.response(.methodNotAllowed("use GET"), for: incoming).withHeader("Allow", "GET, HEAD"),
+                tag: "_edge")
+        }
+        switch path {
         case "/_edge/status":
-            guard incoming.request.method == "GET" else {
-                return ErrorPage.response(.methodNotAllowed("use GET"), for: incoming).withHeader("Allow", "GET, HEAD")
-            }
-            return Response(
-                status: 200, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
-                body: Array(status().serialized.utf8))
+            return .now(Self.page(status().serialized, type: "application/json"), tag: "_edge")
+        case "/_edge/", "/_edge":
+            return .now(Self.page(Dashboard.page(status: status(), project: project), type: "text/html"), tag: "_edge")
+        case "/_edge/fragment":
+            return .now(
+                Self.page(Dashboard.fragment(status: status(), project: project), type: "text/html"), tag: "_edge")
+        case "/_edge/events":
+            return eventStream()
         default:
-            return ErrorPage.response(.notFound("no such edge-dev page: \(incoming.request.path)"), for: incoming)
+            return .now(
+                ErrorPage.response(.notFound("no such edge-dev page: \(path)"), for: incoming), tag: "_edge")
+        }
+    }
+
+    private static func page(_ text: String, type: String) -> Response {
+        Response(
+            status: 200, headers: ["Content-Type": "\(type); charset=utf-8", "Cache-Control": "no-store"],
+            body: Array(text.utf8))
+    }
+
+    /// `/_edge/events`: the current state first (a `snapshot` event holding the status document),
+    /// then every event as it happens.
+    private func eventStream() -> Reply {
+        let head = Response(
+            status: 200,
+            headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"],
+            body: Array("retry: 1000\n\n".utf8))
+        return .stream(head, tag: "_edge") { writer in
+            let id = self.events.subscribe { frame in writer.write(frame) }
+            writer.onClose { self.events.unsubscribe(id) }
+            writer.write(
+                EventHub.frame(
+                    .object([
+                        ("type", "snapshot"), ("time", .string(ISOTime.format(time(nil)))), ("status", self.status()),
+                    ])))
         }
     }
 

@@ -12,9 +12,12 @@ struct HTTPResponseEncoder {
 
     /// Appends the response to `out`. `includeBody` is false for HEAD (the length still says what
     /// GET would send).
+    ///
+    /// `streaming` leaves out `Content-Length`: the body goes on until the connection closes
+    /// (Server-Sent Events), so `keepAlive` must be false.
     mutating func encode(
         _ response: Response, minorVersion: Int, keepAlive: Bool, includeBody: Bool, requestID: String?,
-        into out: inout [UInt8]
+        streaming: Bool = false, into out: inout [UInt8]
     ) {
         let status = response.status
         out.append(contentsOf: minorVersion == 0 ? Self.http10 : Self.http11)
@@ -36,7 +39,7 @@ struct HTTPResponseEncoder {
             out.append(contentsOf: Self.crlf)
         }
         let bodyAllowed = !(100...199).contains(status) && status != 204 && status != 304
-        if bodyAllowed {
+        if bodyAllowed && !streaming {
             out.append(contentsOf: Self.contentLength)
             appendDecimal(response.body.count, to: &out)
             out.append(contentsOf: Self.crlf)

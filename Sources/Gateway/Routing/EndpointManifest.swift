@@ -10,6 +10,8 @@ public struct EndpointManifest: Equatable, Sendable {
     /// nil: any method.
     public var methods: Set<String>?
     public var patterns: [RoutePattern]
+    /// Whether HTML responses get the live-reload script (`"liveReload": false` opts out).
+    public var liveReload = true
 
     public static let knownMethods: [String] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -42,8 +44,16 @@ public struct EndpointManifest: Equatable, Sendable {
             throw ManifestError(
                 file: file, message: "expected a JSON object like {\"method\": \"GET\", \"path\": \"/hello\"}")
         }
-        for (key, _) in members where key != "method" && key != "path" {
-            throw ManifestError(file: file, message: "unknown key '\(key)' (expected 'method' and 'path')")
+        for (key, _) in members where !["method", "path", "liveReload"].contains(key) {
+            throw ManifestError(
+                file: file, message: "unknown key '\(key)' (expected 'method', 'path' and optionally 'liveReload')")
+        }
+        var liveReload = true
+        if let value = document["liveReload"] {
+            guard case .bool(let flag) = value else {
+                throw ManifestError(file: file, message: "'liveReload' must be true or false")
+            }
+            liveReload = flag
         }
 
         var methods: Set<String>? = nil
@@ -80,7 +90,9 @@ public struct EndpointManifest: Equatable, Sendable {
                 throw ManifestError(file: file, message: error.message)
             }
         }
-        return EndpointManifest(methods: methods, patterns: patterns)
+        var manifest = EndpointManifest(methods: methods, patterns: patterns)
+        manifest.liveReload = liveReload
+        return manifest
     }
 
     private static func strings(_ value: JSONValue, key: String, file: String) throws(ManifestError) -> [String] {

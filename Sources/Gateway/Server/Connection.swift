@@ -21,6 +21,8 @@ final class Connection: @unchecked Sendable {
     private var readPaused = false
     private var lastActivity: UInt64
     private var requestStarted: UInt64 = 0
+    /// Set while the connection carries a streaming response: requests are no longer read.
+    private var stream: StreamWriter?
     /// The request being answered by a task, and what its answer needs.
     private var pending: Pending?
     private struct Pending {
@@ -44,7 +46,7 @@ final class Connection: @unchecked Sendable {
     func onReadable() {
         guard !isClosed else { return }
         readAvailable()
-        if lingering {
+        if lingering || stream != nil {
             inbox.removeAll(keepingCapacity: true)
             inboxStart = 0
             if peerClosed { close() }
@@ -88,7 +90,7 @@ final class Connection: @unchecked Sendable {
     }
 
     private func processRequests() {
-        while !inFlight && !isClosed && !closeAfterWrite {
+        while !inFlight && !isClosed && !closeAfterWrite && stream == nil {
             if inboxStart == inbox.count && parser.isIdle { break }
             if requestStarted == 0 { requestStarted = MonotonicClock.nanoseconds() }
             let event: HTTPRequestParser.Event
@@ -145,6 +147,26 @@ final class Connection: @unchecked Sendable {
         switch loop.server.responder.reply(to: incoming) {
         case .now(let response, let tag):
             complete(response, head: head, requestID: requestID, tag: tag, started: started)
+        case .stream(let response, let tag, let start):
+            inFlight = false
+            loop.busyConnections.wrappingSubtract(1, ordering: .relaxed)
+            let writer = StreamWriter(loop: loop, connection: self)
+            stream = writer
+            loop.encoder.encode(
+                response, minorVersion: head.minorVersion, keepAlive: false, includeBody: head.method != "HEAD",
+                requestID: requestID, streaming: true, into: &outbox)
+            if loop.server.configuration.accessLog {
+                loop.log(
+                    AccessLog.line(
+                        method: head.method, target: head.target, status: response.status, started: started,
+                        tag: (tag.map { $0 + " " } ?? "") + "stream"))
+            }
+            flush()
+            if head.method == "HEAD" {
+                streamEnd()
+            } else if !isClosed {
+                start(writer)
+            }
         case .later(let deferred):
             let request = InFlightRequest(loop: loop, connection: self, deferred: deferred)
             pending = Pending(request: request, head: head, requestID: requestID, tag: deferred.tag, started: started)
@@ -216,6 +238,28 @@ final class Connection: @unchecked Sendable {
         flush()
     }
 
+    // MARK: - Streaming
+
+    /// More of a streaming response. A client that stops reading is cut off rather than
+    /// buffered for without limit.
+    func streamWrite(_ bytes: [UInt8]) {
+        guard stream != nil, !isClosed, !closeAfterWrite else { return }
+        if outbox.count - outboxStart > 4 * 1024 * 1024 {
+            close()
+            return
+        }
+        outbox.append(contentsOf: bytes)
+        flush()
+    }
+
+    func streamEnd() {
+        guard stream != nil, !isClosed else { return }
+        closeAfterWrite = true
+        flush()
+    }
+
+    var isStreaming: Bool { stream != nil }
+
     // MARK: - Writing and closing
 
     private func flush() {
@@ -256,6 +300,7 @@ final class Connection: @unchecked Sendable {
         isClosed = true
         socket.close()
         loop.connectionClosed(self)
+        stream?.markClosed()
     }
 
     func checkTimeouts(now: UInt64) {
@@ -264,6 +309,11 @@ final class Connection: @unchecked Sendable {
             return
         }
         guard !isClosed, !inFlight else { return }
+        if stream != nil {
+            // A comment line now and then: it finds clients that vanished without a FIN.
+            if !closeAfterWrite && now &- lastActivity > 15_000_000_000 { streamWrite(Array(": ping\n\n".utf8)) }
+            return
+        }
         let limits = loop.server.configuration.limits
         if lingering {
             if now &- lastActivity > 2_000_000_000 { close() }

@@ -25,6 +25,9 @@ public enum Reply: Sendable {
     /// `tag` goes in the access log (for example `hello v3`).
     case now(Response, tag: String?)
     case later(Deferred)
+    /// A response whose body keeps coming (Server-Sent Events): the head and `response.body` go at
+    /// once, then whatever `start`'s writer is given, until either side closes.
+    case stream(Response, tag: String?, start: @Sendable (StreamWriter) -> Void)
 
     /// Work whose answer comes later, from handler code that may trap or never return.
     public struct Deferred: Sendable {

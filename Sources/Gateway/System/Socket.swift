@@ -46,6 +46,31 @@ public struct Socket: Hashable, Sendable {
         return socket
     }
 
+    /// A blocking connection to `host:port` (for small command-line clients), whose reads give
+    /// up after `timeoutSeconds`.
+    public static func connect(host: String, port: Int, timeoutSeconds: Int = 5) throws(SystemError) -> Socket {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let first = list else {
+            throw SystemError("resolve \(host): \(String(cString: gai_strerror(status)))", code: EINVAL)
+        }
+        defer { freeaddrinfo(list) }
+        let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError.current("socket") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        guard Glibc.connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+            let error = SystemError.current("connect \(host):\(port)")
+            Glibc.close(fd)
+            throw error
+        }
+        return Socket(fd: fd)
+    }
+
     /// Accepts one connection, non-blocking; nil when none is waiting.
     public func accept() throws(SystemError) -> Socket? {
         while true {
@@ -89,7 +114,6 @@ public struct Socket: Hashable, Sendable {
         }
     }
 
-    /// Disables Nagle's algorithm: responses are written whole, and waiting only adds latency.
     /// Non-blocking and close-on-exec, for a listening socket inherited from another process:
     /// the compilers this process starts must not hold it open.
     public func setNonBlocking() throws(SystemError) {
@@ -98,6 +122,7 @@ public struct Socket: Hashable, Sendable {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     }
 
+    /// Disables Nagle's algorithm: responses are written whole, and waiting only adds latency.
     public func setNoDelay() {
         try? setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
     }

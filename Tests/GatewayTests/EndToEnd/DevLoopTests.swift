@@ -87,7 +87,7 @@ import Testing
         unlink(sourcePath + "~")
         #expect(try await waitForBody("/api", "vim") == "vim")
         try await Task.sleep(for: .milliseconds(400))
-        #expect(builtLines("api") == 2)  // v1 at start-up, v2 for the save
+        #expect(builtLines("api") == 1)  // v2, for the save (v1 is in the start-up summary)
         #expect(try endpoint("api")?["version"] == 2)
 
         // JetBrains safe write: temp file, old renamed aside, temp renamed over, old deleted.
@@ -97,7 +97,7 @@ import Testing
         unlink(sourcePath + "___jb_old___")
         #expect(try await waitForBody("/api", "idea") == "idea")
         try await Task.sleep(for: .milliseconds(400))
-        #expect(builtLines("api") == 3)
+        #expect(builtLines("api") == 2)
         #expect(try endpoint("api")?["version"] == 3)
     }
 

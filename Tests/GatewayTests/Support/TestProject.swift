@@ -65,9 +65,12 @@ final class TestProject: Sendable {
         return try registry.load(id, from: result.libraryPath!, version: result.version)
     }
 
+    /// `ctx.state` for every call through `execute`, as the dev server keeps it per endpoint.
+    let state = StateStore()
+
     func execute(_ id: String, _ request: Request = Request()) async throws -> Response {
         try await registry.execute(
-            id, context: Context(endpointID: id, version: 0, requestID: "test"), request: request)
+            id, context: Context(endpointID: id, version: 0, requestID: "test", state: state), request: request)
     }
 
     private func copyTree(_ source: String, to destination: String) throws {

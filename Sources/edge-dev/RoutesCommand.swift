@@ -1,0 +1,154 @@
+import Gateway
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `edge-dev routes`: the route table, with each endpoint's state from the running server when
+/// there is one.
+enum RoutesCommand {
+    static let spec = CommandSpec(
+        name: "routes",
+        abstract: "Show the route table: method, path, endpoint and state.",
+        options: [
+            .init("--handlers", "DIR", help: "The handlers folder.", default: "handlers"),
+            .init("--json", help: "Print JSON instead of a table."),
+        ])
+
+    struct Row {
+        var methods: [String]
+        var path: String
+        var endpoint: String
+        var state: String
+        var problem: String?
+    }
+
+    static func run(_ arguments: ParsedArguments) async -> Int32 {
+        let style = TerminalStyle(fd: 1)
+        let project = Project(handlersDirectory: arguments.value("--handlers") ?? "handlers")
+        guard FilePath.isDirectory(project.handlersDirectory) else {
+            HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
+            return 1
+        }
+        let server = ServerRecord.read(project)
+        let states = server.flatMap(liveStates) ?? [:]
+        let rows = routes(project, states: states, live: server != nil)
+        if arguments.flag("--json") {
+            let json = JSONValue.array(
+                rows.map { row in
+                    .object([
+                        ("method", .array(row.methods.map { .string($0) })), ("path", .string(row.path)),
+                        ("endpoint", .string(row.endpoint)), ("state", .string(row.state)),
+                        ("error", JSONValue(row.problem)),
+                    ])
+                })
+            HostLog.out(json.serialized + "\n")
+            return 0
+        }
+        guard !rows.isEmpty else {
+            HostLog.out(
+                "no endpoints in \(project.displayPath(project.handlersDirectory)); `edge-dev new NAME` makes one\n")
+            return 0
+        }
+        let table =
+            [["METHOD", "PATH", "ENDPOINT", "STATE"]]
+            + rows.map { [$0.methods.joined(separator: ","), $0.path, $0.endpoint, $0.state] }
+        let widths = (0..<4).map { column in table.map { $0[column].count }.max() ?? 0 }
+        var text = ""
+        for (index, row) in table.enumerated() {
+            let line = (0..<4).map { $0 == 3 ? row[$0] : row[$0].padding(to: widths[$0] + 2) }.joined()
+            text += (index == 0 ? style.dim(line) : line) + "\n"
+        }
+        for row in rows { if let problem = row.problem { text += style.red("error") + ": \(problem)\n" } }
+        text +=
+            style.dim(
+                server.map { "states from the server at \($0.url)" } ?? "no server running: states are not built yet")
+            + "\n"
+        HostLog.out(text)
+        return 0
+    }
+
+    /// One row per endpoint and path pattern, in route order (static segments first).
+    static func routes(_ project: Project, states: [String: String], live: Bool) -> [Row] {
+        var rows: [Row] = []
+        for id in project.endpointIDs() {
+            let manifestPath = project.manifestPath(id)
+            let file = project.displayPath(manifestPath)
+            var manifest = EndpointManifest.implicit(id)
+            if FilePath.exists(manifestPath) {
+                do {
+                    manifest = try EndpointManifest.parse(try FilePath.readText(manifestPath), file: file)
+                } catch let error as ManifestError {
+                    rows.append(
+                        Row(methods: ["-"], path: "-", endpoint: id, state: "error", problem: error.description))
+                    continue
+                } catch {
+                    rows.append(
+                        Row(methods: ["-"], path: "-", endpoint: id, state: "error", problem: "\(file): \(error)"))
+                    continue
+                }
+            }
+            let state = states[id] ?? (live ? "created" : "not built")
+            for pattern in manifest.patterns {
+                rows.append(Row(methods: manifest.methodList, path: pattern.description, endpoint: id, state: state))
+            }
+        }
+        return rows.sorted { ($0.path, $0.endpoint) < ($1.path, $1.endpoint) }
+    }
+
+    /// Endpoint states from the running server's `/_edge/status`.
+    static func liveStates(_ server: ServerRecord) -> [String: String]? {
+        guard let text = try? get(port: server.port, "/_edge/status"), let status = try? JSONValue.parse(text),
+            case .array(let endpoints) = status["endpoints"]
+        else { return nil }
+        var states: [String: String] = [:]
+        for endpoint in endpoints {
+            if case .string(let id) = endpoint["id"], case .string(let state) = endpoint["state"] { states[id] = state }
+        }
+        return states
+    }
+
+    /// A GET to the local server; the body as text.
+    static func get(port: Int, _ path: String) throws -> String {
+        let socket = try Socket.connect(host: "127.0.0.1", port: port)
+        defer { socket.close() }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        _ = try request.withUnsafeBytes { raw throws(SystemError) in try socket.write(raw) }
+        var received: [UInt8] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+        defer { buffer.deallocate() }
+        while let count = try socket.read(into: buffer), count > 0 {
+            received.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        guard let split = text.firstRange(of: "\r\n\r\n") else { throw SystemError("read", code: EPROTO) }
+        return String(text[split.upperBound...])
+    }
+}
+
+/// `.edge/server.json`: where the project's running `edge-dev serve` listens, for other commands.
+struct ServerRecord {
+    var url: String
+    var port: Int
+    var pid: Int32
+
+    static func path(_ project: Project) -> String { FilePath.join(project.edgeDirectory, "server.json") }
+
+    func write(_ project: Project) {
+        try? FilePath.createDirectories(project.edgeDirectory)
+        let json = JSONValue.object([("url", .string(url)), ("port", JSONValue(port)), ("pid", JSONValue(Int(pid)))])
+        try? FilePath.write(json.serialized + "\n", to: Self.path(project))
+    }
+
+    static func remove(_ project: Project) { unlink(path(project)) }
+
+    /// The record, if there is one and its process is still running.
+    static func read(_ project: Project) -> ServerRecord? {
+        guard let text = try? FilePath.readText(path(project)), let json = try? JSONValue.parse(text),
+            case .string(let url) = json["url"], case .number(let port) = json["port"],
+            case .number(let pid) = json["pid"],
+            kill(pid_t(pid), 0) == 0
+        else { return nil }
+        return ServerRecord(url: url, port: Int(port), pid: pid_t(pid))
+    }
+}
