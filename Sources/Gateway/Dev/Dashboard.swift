@@ -150,7 +150,10 @@ enum Dashboard {
           function describe(e){var t=e.type,s=e.endpoint?e.endpoint+': ':'';
             if(t==='build-succeeded')return s+'v'+e.version+' built in '+e.durationMs+' ms';
             if(t==='swapped')return s+'swapped v'+e.from+' → v'+e.to+(e.draining?' ('+e.draining+' draining)':'');
-            if(t==='build-failed')return s+'build failed ('+e.diagnostics.filter(function(d){return d.severity==='error';}).length+' errors)';
+            if(t==='build-failed'){var n=e.diagnostics.filter(function(d){return d.severity==='error';}).length;
+              return s+'build failed ('+n+(n===1?' error)':' errors)')+(e.serving?', v'+e.serving+' keeps serving':'');}
+            if(t==='build-started')return s+'building…';
+            if(t==='retired'||t==='drained')return s+'v'+e.version+' '+(t==='drained'?'drained':'retired')+' ('+e.reason+')';
             if(t==='crashed')return s+'v'+e.version+' crashed: '+e.message;
             if(t==='log')return e.line;
             return s+t+(e.version?' v'+e.version:'');}

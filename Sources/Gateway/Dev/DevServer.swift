@@ -83,6 +83,9 @@ public final class DevServer: HTTPResponder, Sendable {
         }
         self.report = publish
         registry.onRetire { handler, reason in
+            // A version idle when replaced is retired inside the swap; `load` reports it after the
+            // swap, so events read in the order they make sense.
+            guard reason != .idle else { return }
             publish(.retired(endpoint: handler.endpointID, version: handler.version, reason: reason))
         }
     }
@@ -201,6 +204,9 @@ public final class DevServer: HTTPResponder, Sendable {
                 .buildSucceeded(
                     endpoint: id, version: swap.newVersion, milliseconds: result.durationMilliseconds,
                     swap: replaced ? swap : nil))
+            if replaced, !swap.draining, let old = swap.oldVersion {
+                report(.retired(endpoint: id, version: old, reason: .idle))
+            }
         case .failure(let error):
             let diagnostic = Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: "\(error)")
             record(id, BuildSummary(ok: false, milliseconds: result.durationMilliseconds, diagnostics: [diagnostic]))

@@ -77,25 +77,9 @@ final class RawHTTPClient {
     /// request was HEAD: no body follows whatever the length says.
     func read(head: Bool = false, interim: Bool = false) throws -> Reply {
         while true {
-            var end: Int?
-            while end == nil {
-                end = findHeadEnd()
-                if end == nil, try !fill() { throw Failure(description: "connection closed before a response head") }
-            }
-            let headText = String(decoding: buffer[0..<end!], as: UTF8.self)
-            buffer.removeFirst(end! + 4)
-            let lines = headText.components(separatedBy: "\r\n")
-            let statusParts = lines[0].split(separator: " ")
-            guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
-                throw Failure(description: "bad status line: \(lines[0])")
-            }
-            let headers = lines.dropFirst().compactMap { line -> (String, String)? in
-                guard let colon = line.firstIndex(of: ":") else { return nil }
-                return (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters())
-            }
-            var reply = Reply(status: status, headers: headers, body: [])
-            if status == 100 && !interim { continue }
-            if status == 100 || head || status == 204 || status == 304 { return reply }
+            var reply = try readHead()
+            if reply.status == 100 && !interim { continue }
+            if reply.status == 100 || head || reply.status == 204 || reply.status == 304 { return reply }
             if let length = reply.header("Content-Length").flatMap({ Int($0) }) {
                 while buffer.count < length {
                     if try !fill() { throw Failure(description: "connection closed inside a body") }
@@ -108,6 +92,43 @@ final class RawHTTPClient {
                 buffer = []
             }
             return reply
+        }
+    }
+
+    /// Reads a response head only; for a streaming body, read on with `readUntil`.
+    func readHead() throws -> Reply {
+        var end: Int?
+        while end == nil {
+            end = findHeadEnd()
+            if end == nil, try !fill() { throw Failure(description: "connection closed before a response head") }
+        }
+        let headText = String(decoding: buffer[0..<end!], as: UTF8.self)
+        buffer.removeFirst(end! + 4)
+        let lines = headText.components(separatedBy: "\r\n")
+        let statusParts = lines[0].split(separator: " ")
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
+            throw Failure(description: "bad status line: \(lines[0])")
+        }
+        let headers = lines.dropFirst().compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters())
+        }
+        return Reply(status: status, headers: headers, body: [])
+    }
+
+    /// The body up to the next `delimiter` (consumed, not returned).
+    func readUntil(_ delimiter: String) throws -> String {
+        let needle = Array(delimiter.utf8)
+        while true {
+            if buffer.count >= needle.count {
+                for index in 0...(buffer.count - needle.count)
+                where Array(buffer[index..<index + needle.count]) == needle {
+                    let text = String(decoding: buffer[0..<index], as: UTF8.self)
+                    buffer.removeFirst(index + needle.count)
+                    return text
+                }
+            }
+            if try !fill() { throw Failure(description: "connection closed before '\(delimiter)'") }
         }
     }
 

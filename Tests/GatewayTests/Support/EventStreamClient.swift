@@ -1,0 +1,61 @@
+import Gateway
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A client of `/_edge/events`: the stream's frames as JSON objects.
+final class EventStreamClient {
+    private let connection: RawHTTPClient
+    let head: RawHTTPClient.Reply
+
+    init(port: Int, timeoutSeconds: Int = 30) throws {
+        connection = try RawHTTPClient(port: port, timeoutSeconds: timeoutSeconds)
+        try connection.send("GET /_edge/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
+        head = try connection.readHead()
+    }
+
+    /// The next event (frames without data, like `retry:` and pings, are skipped).
+    func next() throws -> JSONValue {
+        while true {
+            let frame = try connection.readUntil("\n\n")
+            for line in frame.split(separator: "\n") where line.hasPrefix("data: ") {
+                return try JSONValue.parse(String(line.dropFirst(6)))
+            }
+        }
+    }
+
+    /// Events up to and including the first that `stop` accepts.
+    func events(until stop: (JSONValue) -> Bool) throws -> [JSONValue] {
+        var seen: [JSONValue] = []
+        while true {
+            let event = try next()
+            seen.append(event)
+            if stop(event) { return seen }
+        }
+    }
+}
+
+/// Runs `edge-dev` with `arguments` in `directory`; its exit status and everything it printed.
+func runEdgeDev(_ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
+    let output = FilePath.join(
+        TestProject.tempRoot(), "edge-dev-output-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).txt")
+    defer { unlink(output) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let command =
+        "cd '\(directory)' && exec '\(ServeProcess.executable)' " + arguments.map { "'\($0)'" }.joined(separator: " ")
+    let words: [String] = ["/bin/sh", "-c", command]
+    let argv = words.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid = pid_t()
+    let result = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+    guard result == 0 else { throw SystemError("posix_spawn", code: result) }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (code, (try? FilePath.readText(output)) ?? "")
+}
