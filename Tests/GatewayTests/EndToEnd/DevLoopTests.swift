@@ -201,6 +201,17 @@ import Testing
         #expect(try endpoint("broken")?["state"] == "error")
     }
 
+    @Test func removingAnEndpointDropsItsState() async throws {
+        #expect(try serve.request("POST", "/todos", body: #"{"title": "milk"}"#).status == 201)
+        let folder = test.project.endpointDirectory("todos")
+        let aside = FilePath.join(test.project.rootDirectory, "todos-aside")
+        rename(folder, aside)
+        #expect(await eventually { (try? serve.request("GET", "/todos").status) == 404 })
+        rename(aside, folder)
+        #expect(await eventually(timeout: .seconds(30)) { (try? serve.request("GET", "/todos").status) == 200 })
+        #expect(try serve.request("GET", "/todos").text == "[]")
+    }
+
     @Test func todosCreatedBeforeASaveAreListedAfterIt() async throws {
         for title in ["milk", "bread"] {
             #expect(try serve.request("POST", "/todos", body: #"{"title": "\#(title)"}"#).status == 201)
