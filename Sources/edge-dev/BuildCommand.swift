@@ -13,11 +13,7 @@ enum BuildCommand {
     /// Exit status: 0 when every endpoint built and loaded, 1 otherwise.
     static func run(_ arguments: ParsedArguments) async -> Int32 {
         let style = TerminalStyle(fd: 1)
-        let project = Project(handlersDirectory: arguments.value("--handlers") ?? "handlers")
-        guard FilePath.isDirectory(project.handlersDirectory) else {
-            HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
-            return 1
-        }
+        guard let project = arguments.existingProject() else { return 1 }
         let ids = project.endpointIDs()
         guard !ids.isEmpty else {
             HostLog.err("error: no endpoints in \(project.handlersDirectory) (expected <id>/src/*.swift)\n")

@@ -1,3 +1,5 @@
+import Gateway
+
 /// A command's options and help text, in the spirit of swift-argument-parser: usage, arguments,
 /// options with their defaults; a bad option gets a one-line error and the usage (exit 2).
 struct CommandSpec: Sendable {
@@ -137,5 +139,18 @@ extension String {
     func splitOnce(_ separator: Character) -> (String, String?) {
         guard let index = firstIndex(of: separator) else { return (self, nil) }
         return (String(self[..<index]), String(self[self.index(after: index)...]))
+    }
+}
+
+extension ParsedArguments {
+    /// The project named by `--handlers` (default `handlers`), or nil after saying that its
+    /// folder is missing.
+    func existingProject() -> Project? {
+        let project = Project(handlersDirectory: value("--handlers") ?? "handlers")
+        guard FilePath.isDirectory(project.handlersDirectory) else {
+            HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
+            return nil
+        }
+        return project
     }
 }

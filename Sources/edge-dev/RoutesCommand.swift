@@ -25,11 +25,7 @@ enum RoutesCommand {
 
     static func run(_ arguments: ParsedArguments) async -> Int32 {
         let style = TerminalStyle(fd: 1)
-        let project = Project(handlersDirectory: arguments.value("--handlers") ?? "handlers")
-        guard FilePath.isDirectory(project.handlersDirectory) else {
-            HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
-            return 1
-        }
+        guard let project = arguments.existingProject() else { return 1 }
         let server = ServerRecord.read(project)
         let states = server.flatMap(liveStates) ?? [:]
         let rows = routes(project, states: states, live: server != nil)

@@ -58,11 +58,7 @@ enum ServeCommand {
 
     /// The options, or the exit status after saying what is wrong with them.
     static func options(_ arguments: ParsedArguments) -> Result<Options, ExitStatus> {
-        let project = Project(handlersDirectory: arguments.value("--handlers") ?? "handlers")
-        guard FilePath.isDirectory(project.handlersDirectory) else {
-            HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
-            return .failure(ExitStatus(1))
-        }
+        guard let project = arguments.existingProject() else { return .failure(ExitStatus(1)) }
         do throws(UsageError) {
             let drainSeconds = try arguments.number("--drain-timeout", spec: spec) ?? 30
             let timeoutSeconds = try arguments.number("--handler-timeout", spec: spec) ?? 30
