@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -44,10 +45,14 @@ static void on_fault(int signal, siginfo_t *info, void *context) {
         // Not handler code: the process must fail as it would without us. Put back the action
         // we replaced (Swift's backtracer, or the default) and let the fault happen again.
         sigaction(signal, &previous_actions[signal], NULL);
-        if (info->si_code <= 0 || signal == SIGABRT) raise(signal);
+        // Sent signals, abort(), and int3 (which resumes after the instruction) would not recur.
+        if (info->si_code <= 0 || signal == SIGABRT || signal == SIGTRAP) raise(signal);
         return;
     }
     guard_active = 0;
+    // The runtime wrote its message just before trapping; take it now, before another thread's
+    // trap can replace it. (An atomic exchange: safe in a signal handler.)
+    char *message = edge_take_fatal_message();
     edge_crash_record record = {
         .signal = signal,
         .code = info->si_code,
@@ -56,6 +61,7 @@ static void on_fault(int signal, siginfo_t *info, void *context) {
         .token = guard_token,
         .address = (uint64_t)(uintptr_t)info->si_addr,
         .pc = fault_pc(context),
+        .message = (uint64_t)(uintptr_t)message,
     };
     // Smaller than PIPE_BUF, so the write is atomic even when two threads trap at once.
     ssize_t written;
@@ -113,6 +119,18 @@ void edge_guard_enter(uint64_t slot, uint64_t generation, uint64_t token) {
 void edge_guard_leave(void) {
     guard_active = 0;
     atomic_signal_fence(memory_order_seq_cst);
+}
+
+int edge_guard_join_thread(pthread_t thread, int milliseconds) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += milliseconds / 1000;
+    deadline.tv_nsec += (long)(milliseconds % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec += 1;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    return pthread_timedjoin_np(thread, NULL, &deadline);
 }
 
 // Exported by libswiftCore; the message of the last fatal error, which the runtime sets before

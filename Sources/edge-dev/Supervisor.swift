@@ -18,6 +18,7 @@ struct Supervisor {
     /// The environment variable that tells a gateway which descriptor is its listening socket.
     static let descriptorVariable = "EDGE_GATEWAY_FD"
     static let restartsVariable = "EDGE_GATEWAY_RESTARTS"
+    static let supervisorVariable = "EDGE_SUPERVISOR_PID"
     private static let inheritedDescriptor: Int32 = 3
 
     /// In the gateway: how often the supervisor has restarted it.
@@ -31,7 +32,10 @@ struct Supervisor {
         unsetenv(descriptorVariable)
         // A supervisor killed outright must not leave a gateway holding the port.
         _ = edge_set_parent_death_signal(SIGTERM)
-        if getppid() == 1 { _exit(1) }
+        // The supervisor may have died before that took effect.
+        let supervisor = getenv(supervisorVariable).flatMap { pid_t(String(cString: $0)) }
+        unsetenv(supervisorVariable)
+        if let supervisor, getppid() != supervisor { _exit(1) }
         return Socket(fd: fd)
     }
 
@@ -63,6 +67,8 @@ struct Supervisor {
             }
             edge_supervisor_forward_signals(pid)
             let status = waitForExit(pid)
+            // Until the next gateway starts, a signal has no child to go to (its pid may be reused).
+            edge_supervisor_forward_signals(0)
             let exitedNormally = status & 0x7f == 0
             let code = (status >> 8) & 0xff
             if exitedNormally && code < 128 { return code }
@@ -102,13 +108,16 @@ struct Supervisor {
         var index = 0
         while let entry = environ[index] {
             let text = String(cString: entry)
-            if !text.hasPrefix(Self.descriptorVariable + "="), !text.hasPrefix(Self.restartsVariable + "=") {
+            if ![Self.descriptorVariable, Self.restartsVariable, Self.supervisorVariable].contains(where: {
+                text.hasPrefix($0 + "=")
+            }) {
                 environment.append(text)
             }
             index += 1
         }
         environment += [
             "\(Self.descriptorVariable)=\(Self.inheritedDescriptor)", "\(Self.restartsVariable)=\(restarts)",
+            "\(Self.supervisorVariable)=\(getpid())",
         ]
         let envp = environment.map { strdup($0) } + [nil]
         defer {

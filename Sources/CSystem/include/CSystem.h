@@ -31,6 +31,8 @@ typedef struct {
     uint64_t token;
     uint64_t address;
     uint64_t pc;
+    /// The Swift runtime's fatal message, taken (and cleared) at the trap, or 0; free() it.
+    uint64_t message;
 } edge_crash_record;
 
 /// Installs the handlers for SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE and SIGABRT, keeping the
@@ -63,6 +65,9 @@ int edge_supervisor_stop_signal(void);
 /// For the gateway process: receive `signal` when the parent (the supervisor) dies, so a killed
 /// supervisor never leaves a gateway holding the port. Returns 0 or an errno value.
 int edge_set_parent_death_signal(int signal);
+
+/// Joins `thread`, waiting at most `milliseconds`. Returns 0 or an errno value (ETIMEDOUT).
+int edge_guard_join_thread(pthread_t thread, int milliseconds);
 
 /// Takes (and clears) the message of the last Swift runtime fatal error, or NULL. The caller
 /// frees it with free().

@@ -434,7 +434,7 @@ public final class DevServer: HTTPResponder, Sendable {
     /// Adds the live-reload script to an HTML response, unless switched off for the server or
     /// (`"liveReload": false`) for the endpoint.
     private func withLiveReload(_ response: Response, _ id: String) -> Response {
-        guard liveReload, response.headers["Content-Type"]?.lowercased().hasPrefix("text/html") == true,
+        guard liveReload, LiveReload.isHTML(response),
             state.withLock({ $0.records[id]?.manifest?.liveReload }) != false
         else { return response }
         return LiveReload.inject(into: response, endpoint: id)

@@ -6,7 +6,7 @@ import EdgeSDK
 enum LiveReload {
     /// `response` with the script added, when it is an HTML page; otherwise unchanged.
     static func inject(into response: Response, endpoint: String) -> Response {
-        guard response.headers["Content-Type"]?.lowercased().hasPrefix("text/html") == true else { return response }
+        guard isHTML(response) else { return response }
         var response = response
         let script = Array(script(endpoint: endpoint).utf8)
         if let end = lastRange(of: Array("</body>".utf8), in: response.body) {
@@ -15,6 +15,17 @@ enum LiveReload {
             response.body.append(contentsOf: script)
         }
         return response
+    }
+
+    /// Whether `response` is an HTML page; checked on every response, so without allocating.
+    static func isHTML(_ response: Response) -> Bool {
+        guard let type = response.headers["Content-Type"] else { return false }
+        let prefix = "text/html".utf8
+        var bytes = type.utf8.makeIterator()
+        for expected in prefix {
+            guard let byte = bytes.next(), byte | 0x20 == expected | 0x20 else { return false }
+        }
+        return true
     }
 
     static func script(endpoint: String) -> String {

@@ -300,7 +300,10 @@ final class Connection: @unchecked Sendable {
         isClosed = true
         socket.close()
         loop.connectionClosed(self)
-        stream?.markClosed()
+        // The writer holds this connection: break the cycle.
+        let writer = stream
+        stream = nil
+        writer?.markClosed()
     }
 
     func checkTimeouts(now: UInt64) {

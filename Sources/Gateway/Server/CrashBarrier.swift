@@ -87,7 +87,7 @@ final class CrashBarrier: @unchecked Sendable {
     /// new thread.
     private func recover(_ record: edge_crash_record) {
         var message: String?
-        if let raw = edge_take_fatal_message() {
+        if let raw = UnsafeMutablePointer<CChar>(bitPattern: UInt(record.message)) {
             message = String(cString: raw)
             free(raw)
         }

@@ -52,7 +52,12 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     let runState = Atomic<UInt64>(0)
     static let abandoned = UInt64.max
 
-    private let remoteJobs = Mutex<[QueuedJob]>([])
+    /// What other threads (and handler jobs) hand the loop: jobs, and work on loop state.
+    private struct Remote {
+        var jobs: [QueuedJob] = []
+        var work: [@Sendable () -> Void] = []
+    }
+    private let remote = Mutex(Remote())
     private let hasRemoteJobs = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
@@ -77,7 +82,16 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     // MARK: - Executor
 
-    var isLoopThread: Bool { threadID.load(ordering: .acquiring) == UInt(pthread_self()) }
+    /// True on the thread that owns the loop, outside handler jobs: only then may loop state be
+    /// touched directly. Inside a handler job it is false, so whatever that job hands the loop
+    /// (an answer, a child task) is queued and runs after the job, when the loop knows whether it
+    /// still owns the thread: the barrier may have taken the loop meanwhile.
+    var isLoopThread: Bool {
+        isOwnThread && runState.load(ordering: .acquiring) & 1 == 0
+    }
+
+    /// True on the thread that runs the loop now (which may be in a handler job).
+    private var isOwnThread: Bool { threadID.load(ordering: .acquiring) == UInt(pthread_self()) }
 
     /// Jobs of the host's own tasks (unguarded: a trap in host code is not a handler's fault).
     func enqueue(_ job: consuming ExecutorJob) {
@@ -93,26 +107,37 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         if isLoopThread {
             jobs.append(queued)
         } else {
-            remoteJobs.withLock { $0.append(queued) }
-            if !hasRemoteJobs.exchange(true, ordering: .acquiringAndReleasing) { wakeup.signal() }
+            remote.withLock { $0.jobs.append(queued) }
+            signalRemote()
         }
     }
 
-    /// Runs `body` on the loop thread: now if this is it, otherwise as a task there.
+    /// Runs `body` on the loop thread: now if this is it (outside a handler job), otherwise
+    /// queued for the loop.
     func onLoopThread(_ body: @escaping @Sendable () -> Void) {
         if isLoopThread {
             body()
         } else {
-            Task(executorPreference: self) { body() }
+            remote.withLock { $0.work.append(body) }
+            signalRemote()
         }
+    }
+
+    /// The loop's own thread drains the remote queue right after the job it is in, so only other
+    /// threads need to wake it.
+    private func signalRemote() {
+        if !hasRemoteJobs.exchange(true, ordering: .acquiringAndReleasing) && !isOwnThread { wakeup.signal() }
     }
 
     private func takeRemoteJobs() {
         guard hasRemoteJobs.exchange(false, ordering: .acquiringAndReleasing) else { return }
-        remoteJobs.withLock { remote in
-            jobs.append(contentsOf: remote)
-            remote.removeAll(keepingCapacity: true)
+        let work = remote.withLock { remote -> [@Sendable () -> Void] in
+            jobs.append(contentsOf: remote.jobs)
+            remote.jobs.removeAll(keepingCapacity: true)
+            defer { remote.work.removeAll(keepingCapacity: true) }
+            return remote.work
         }
+        for body in work { body() }
     }
 
     /// Runs the queued jobs; false when the barrier took the loop from this thread meanwhile.
@@ -124,6 +149,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             if runningIndex == running.count {
                 running.removeAll(keepingCapacity: true)
                 runningIndex = 0
+                takeRemoteJobs()
                 if jobs.isEmpty { return true }
                 swap(&jobs, &running)
             }
@@ -185,23 +211,32 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             edge_guard_forget_thread()
             edge_guard_free_stack(altStack)
         }
-        pthread_detach(pthread_self())
+        // A thread the barrier took the loop from was detached by it.
+        if finished { pthread_detach(pthread_self()) }
     }
 
     /// Called by the barrier, which has won `runState` from the loop's thread: `trapped` when
     /// that thread is gone (join it, free its signal stack), otherwise it is stuck in a handler
     /// and leaves by itself once the handler returns. A new thread carries on with the loop.
     func resumeOnNewThread(after failure: (InFlightRequest, HandlerFailure)?, trapped: Bool) {
+        // The old thread is no longer the loop's: what it hands over from now on is queued.
+        threadID.store(0, ordering: .releasing)
         if trapped {
-            pthread_join(currentThread, nil)
-            edge_guard_free_stack(currentAltStack)
+            // A thread that cannot finish dying (it trapped inside malloc, say) must not stop
+            // the barrier: after a while its stacks are left to it.
+            if edge_guard_join_thread(currentThread, 2000) == 0 { edge_guard_free_stack(currentAltStack) }
+        } else {
+            // Stuck in a handler: it ends by itself once the handler returns (or traps).
+            pthread_detach(currentThread)
         }
         currentAltStack = nil
         runState.store(jobSequence << 1, ordering: .releasing)
         do {
             try startLoopThread(after: failure)
         } catch {
-            HostLog.err("edge-dev: cannot start a thread to replace event loop \(index): \(error)\n")
+            // The loop's connections would hang for ever: let the supervisor start afresh.
+            HostLog.err("edge-dev: cannot start a thread to replace event loop \(index): \(error); restarting\n")
+            _exit(70)
         }
     }
 

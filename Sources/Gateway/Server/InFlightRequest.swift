@@ -39,10 +39,9 @@ final class InFlightRequest: TaskExecutor, @unchecked Sendable {
 
     func markTrapped() { trapped.store(true, ordering: .releasing) }
 
-    /// The handler's own answer. Called at the end of the request's task: host code from here on,
-    /// so a trap in it is not blamed on the handler.
+    /// The handler's own answer, at the end of the request's task. Inside the guarded job the
+    /// answer is only queued; the loop writes it after the job.
     func deliver(_ response: Response) {
-        edge_guard_leave()
         loop.onLoopThread { self.connection?.answer(self, with: .response(response)) }
     }
 

@@ -113,6 +113,43 @@ import Testing
         for request in blocked { #expect(try await request.value.status == 504) }
     }
 
+    /// A handler that computes past the stall threshold, then answers: the loop has moved to a new
+    /// thread meanwhile, and the answer must reach the client through it, once.
+    @Test func aHandlerThatSpinsPastTheStallThresholdStillAnswers() async throws {
+        let port = serve.port
+        let spinning = (0..<3).map { _ in
+            Task { try await onThread { try ServeProcess.get(port: port, "/crash?kind=spin&ms=800") } }
+        }
+        let hellos = (0..<4).map { _ in
+            Task {
+                try await onThread {
+                    let connection = try RawHTTPClient(port: port)
+                    var statuses: [Int] = []
+                    for _ in 0..<200 {
+                        try connection.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                        statuses.append(try connection.read().status)
+                    }
+                    return statuses
+                }
+            }
+        }
+        for request in spinning {
+            let reply = try await request.value
+            #expect(reply.status == 200)
+            #expect(reply.text == "spun 800 ms")
+        }
+        for connection in hellos { #expect(try await connection.value.allSatisfy { $0 == 200 }) }
+        #expect(try serve.request("GET", "/hello").status == 200)
+    }
+
+    @Test func aTrapInsideAStateUpdateLeavesTheStoreUsable() async throws {
+        #expect(try serve.request("GET", "/crash?kind=state").text == "count 1")
+        #expect(try serve.request("GET", "/crash?kind=state&trap=1").status == 500)
+        let started = ContinuousClock.now
+        #expect(try serve.request("GET", "/crash?kind=state").text == "count 2")
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+
     @Test func tenThousandRequestsWithAThousandCrashes() async throws {
         let port = serve.port
         let kinds = ["nil", "index", "overflow", "fatal", "precondition", "async-let", "group", "cast"]

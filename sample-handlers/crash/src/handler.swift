@@ -49,6 +49,23 @@ func handle(_ ctx: Context, _ req: Request) async throws -> Response {
         // never goes through stdio, so the server (and its shutdown) carries on regardless.
         print(Trap())
         return .text("unreachable")
+    case "state":
+        // Traps in the middle of a `ctx.state` update: the store is not left locked.
+        let count = try ctx.state.update("count", default: 0) { (count: inout Int) -> Int in
+            count += 1
+            if req.query("trap") != nil { fatalError("trapped inside a ctx.state update") }
+            return count
+        }
+        return .text("count \(count)")
+    case "spin":
+        // Computes without yielding for ms milliseconds, then answers: past half a second edge-dev
+        // moves the loop's other connections to a new thread, and this answer still arrives.
+        let milliseconds = req.query("ms").flatMap { Int($0) } ?? 1000
+        let clock = ContinuousClock()
+        let end = clock.now + .milliseconds(milliseconds)
+        var spins = 0
+        while clock.now < end { spins &+= 1 }
+        return .text("spun \(milliseconds) ms")
     case "block":
         // Blocks its thread (no await): edge-dev moves the other connections to a new thread, and
         // this request gets a 504 once the handler timeout passes.
@@ -70,7 +87,7 @@ func handle(_ ctx: Context, _ req: Request) async throws -> Response {
 
 let kinds = [
     "nil", "index", "overflow", "fatal", "precondition", "cast", "null", "stack", "async-let", "group", "print",
-    "block", "hang", "detached",
+    "state", "spin", "block", "hang", "detached",
 ]
 
 struct Kinds: Encodable {

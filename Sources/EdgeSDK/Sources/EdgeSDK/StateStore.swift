@@ -14,7 +14,15 @@ import Synchronization
 /// }
 /// ```
 public final class StateStore: Sendable {
-    private let values = Mutex<[String: [UInt8]]>([:])
+    /// Each value with a version that grows on every write, so `update` can tell whether the
+    /// value changed while it worked on it.
+    private struct Entry {
+        var bytes: [UInt8]
+        var version: UInt64
+    }
+
+    private let values = Mutex<[String: Entry]>([:])
+    private let writes = Atomic<UInt64>(0)
 
     public init() {}
 
@@ -24,14 +32,15 @@ public final class StateStore: Sendable {
     /// The value under `key`, or nil when there is none. Throws when there is one that does not
     /// decode as `T` (its type changed shape since it was stored).
     public func get<T: Decodable>(_ key: String, as type: T.Type = T.self) throws(HandlerError) -> T? {
-        guard let bytes = values.withLock({ $0[key] }) else { return nil }
-        return try Self.decode(type, key: key, from: bytes)
+        guard let entry = values.withLock({ $0[key] }) else { return nil }
+        return try Self.decode(type, key: key, from: entry.bytes)
     }
 
     /// Stores `value` under `key`, replacing what was there.
     public func set<T: Encodable>(_ key: String, _ value: T) throws(HandlerError) {
         let bytes = try Self.encode(value, key: key)
-        values.withLock { $0[key] = bytes }
+        let version = writes.add(1, ordering: .relaxed).newValue
+        values.withLock { $0[key] = Entry(bytes: bytes, version: version) }
     }
 
     /// Removes the value under `key`.
@@ -45,17 +54,28 @@ public final class StateStore: Sendable {
     }
 
     /// Reads the value under `key` (or `initial` when there is none), lets `body` change it, and
-    /// stores the result: one atomic step, so concurrent requests never lose each other's updates.
+    /// stores the result, as one atomic step: concurrent requests never lose each other's updates.
+    ///
+    /// `body` runs outside any lock (a handler that traps in it must not leave the store locked
+    /// for ever), so when another request changed the value meanwhile it runs again on the newer
+    /// value: keep it free of other side effects.
     public func update<T: Codable, Result: Sendable>(
         _ key: String, default initial: @autoclosure () -> T, _ body: (inout T) throws -> Result
     ) throws -> Result {
-        try values.withLock { values in
+        while true {
+            let seen = values.withLock { $0[key] }
             var value =
-                try values[key].map { bytes throws(HandlerError) in try Self.decode(T.self, key: key, from: bytes) }
+                try seen.map { entry throws(HandlerError) in try Self.decode(T.self, key: key, from: entry.bytes) }
                 ?? initial()
             let result = try body(&value)
-            values[key] = try Self.encode(value, key: key)
-            return result
+            let bytes = try Self.encode(value, key: key)
+            let version = writes.add(1, ordering: .relaxed).newValue
+            let stored = values.withLock { values -> Bool in
+                guard values[key]?.version == seen?.version else { return false }
+                values[key] = Entry(bytes: bytes, version: version)
+                return true
+            }
+            if stored { return result }
         }
     }
 
