@@ -46,8 +46,10 @@ enum Dashboard {
             var buildCell = "<span class=\"muted\">building…</span>"
             if let build, build != .null {
                 let ok = build["ok"] == .bool(true)
+                let at = text(build["time"]).dropFirst(11).prefix(8)
                 buildCell =
                     "<span class=\"\(ok ? "ok" : "bad")\">\(ok ? "built" : "failed")</span> in \(number(build["durationMs"])) ms"
+                    + (at.isEmpty ? "" : " <span class=\"muted\">at \(at) UTC</span>")
             }
             html += """
                 <tr id="endpoint-\(ErrorPage.escape(id))" data-state="\(state)"><td><b>\(ErrorPage.escape(id))</b></td>\

@@ -31,6 +31,8 @@ public final class DevServer: HTTPResponder, Sendable {
         var ok: Bool
         var milliseconds: Double
         var diagnostics: [Diagnostic]
+        /// When it finished, seconds since the epoch.
+        var time = Int(Glibc.time(nil))
     }
 
     private struct CrashSummary: Sendable {
@@ -536,6 +538,7 @@ public final class DevServer: HTTPResponder, Sendable {
                         .object([
                             ("ok", .bool(build.ok)),
                             ("durationMs", JSONValue((build.milliseconds * 10).rounded() / 10)),
+                            ("time", .string(ISOTime.format(build.time))),
                             ("diagnostics", .array(build.diagnostics.map(Self.json))),
                         ])
                     } ?? .null
