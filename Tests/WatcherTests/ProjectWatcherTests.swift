@@ -6,8 +6,8 @@ import Watcher
     import Glibc
 #endif
 
-/// Real inotify, real file writes in a temporary folder.
-@Suite struct ProjectWatcherTests {
+/// Real inotify, real file writes in a temporary folder (removed after each test).
+@Suite final class ProjectWatcherTests {
     final class Recorder: Sendable {
         private let batches = Mutex<[[EndpointChange]]>([])
         var all: [[EndpointChange]] { batches.withLock { $0 } }
@@ -27,6 +27,23 @@ import Watcher
         mkdir(handlers + "/hello", 0o755)
         mkdir(handlers + "/hello/src", 0o755)
         try write(handlers + "/hello/src/handler.swift", "// v1\n")
+    }
+
+    deinit { Self.removeTree(root) }
+
+    static func removeTree(_ path: String) {
+        if let directory = opendir(path) {
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name != "." && name != ".." { removeTree(path + "/" + name) }
+            }
+            closedir(directory)
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
     }
 
     func write(_ path: String, _ text: String) throws {
