@@ -22,10 +22,12 @@ static const int guarded_signals[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, 
 static struct sigaction previous_actions[NSIG];
 static atomic_int report_descriptor = -1;
 
-static __thread int guard_active;
-static __thread uint64_t guard_slot;
-static __thread uint64_t guard_generation;
-static __thread uint64_t guard_token;
+// initial-exec: read on every handler job, and without it each access is a __tls_get_addr call.
+#define GUARD_TLS static __thread __attribute__((tls_model("initial-exec")))
+GUARD_TLS int guard_active;
+GUARD_TLS uint64_t guard_slot;
+GUARD_TLS uint64_t guard_generation;
+GUARD_TLS uint64_t guard_token;
 
 static uint64_t fault_pc(void *context) {
     ucontext_t *uc = context;

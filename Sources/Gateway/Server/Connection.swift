@@ -6,7 +6,9 @@ import EdgeSDK
 /// pipelined requests are answered in order.
 final class Connection: @unchecked Sendable {
     let socket: Socket
-    unowned let loop: EventLoop
+    /// `unowned(unsafe)`: touched on every event, and a connection never outlives the loop whose
+    /// thread (holding the loop) is the only one that uses it.
+    unowned(unsafe) let loop: EventLoop
     private var parser: HTTPRequestParser
     private var inbox: [UInt8] = []
     private var inboxStart = 0

@@ -20,7 +20,10 @@ final class CrashBarrier: @unchecked Sendable {
     static let shared = CrashBarrier()
 
     private struct Registered {
-        weak var loop: EventLoop?
+        /// Strong, not weak: a weak reference gives the loop a side table, which sends every
+        /// retain and release of it (several per request) down the runtime's slow path. A loop
+        /// unregisters itself when it stops.
+        var loop: EventLoop?
         /// The busy `runState` seen last, and when it was first seen.
         var seenState: UInt64 = 0
         var seenSince: UInt64 = 0
