@@ -80,7 +80,9 @@ enum StartupSummary {
             let route = paths.isEmpty ? "" : "\(methods) \(paths)"
             let build = endpoint["lastBuild"]
             var buildText = "-"
-            if case .number(let milliseconds) = build?["durationMs"] {
+            if build?["reused"] == .bool(true) {
+                buildText = "reused (sources unchanged)"
+            } else if case .number(let milliseconds) = build?["durationMs"] {
                 buildText = "\(Int(milliseconds.rounded())) ms" + (build?["ok"] == .bool(false) ? " (failed)" : "")
             }
             var version = "-"

@@ -166,6 +166,34 @@ import Testing
         #expect(other.bodyText.contains("the flux capacitor"))
     }
 
+    /// A new process (here: a new compiler on the same project) uses the library an earlier one
+    /// built from the same sources, and numbers new versions after the ones it finds.
+    @Test func aLaterRunReusesTheBuildOfUnchangedSources() async throws {
+        let test = try TestProject(samples: ["hello"])
+        let first = try await test.build("hello")
+        let second = HandlerCompiler(
+            project: test.project, toolchain: try Toolchain.locate(), sdk: try SDKLocation.locate())
+        let reused = await second.build("hello")
+        #expect(reused.status == .unchanged)
+        #expect(reused.version == 1)
+        #expect(reused.libraryPath == first.libraryPath)
+        #expect(reused.durationMilliseconds < 50)
+        let handler = try test.registry.load("hello", from: reused.libraryPath!, version: reused.version)
+        #expect(handler.version == 1)
+
+        try test.write("hello", "import EdgeSDK\nfunc handle(_ req: Request) -> Response { .text(\"changed\") }\n")
+        let third = HandlerCompiler(
+            project: test.project, toolchain: try Toolchain.locate(), sdk: try SDKLocation.locate())
+        let rebuilt = await third.build("hello")
+        #expect(rebuilt.status == .built)
+        #expect(rebuilt.version == 2)
+        #expect(!FilePath.exists(FilePath.directory(of: first.libraryPath!)), "the stale version's folder is gone")
+
+        let forced = HandlerCompiler(
+            project: test.project, toolchain: try Toolchain.locate(), sdk: try SDKLocation.locate())
+        #expect(await forced.build("hello", force: true).version == 3)
+    }
+
     @Test func unchangedSourcesSkipTheBuildAndEachVersionGetsAFreshPath() async throws {
         let test = try TestProject(samples: ["hello"])
         let first = try await test.build("hello")

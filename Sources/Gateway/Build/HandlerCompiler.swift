@@ -117,12 +117,16 @@ public actor HandlerCompiler {
                 rawOutput: last.rawOutput, sourceHash: hash)
         }
 
-        let version = endpoints[endpointID]!.nextVersion
         if !endpoints[endpointID]!.cleaned {
-            // Versions left by an earlier run are never loaded by this one: start afresh.
-            FilePath.removeTree(FilePath.join(project.buildRoot, endpointID))
             endpoints[endpointID]!.cleaned = true
+            let earlier = adoptEarlierBuild(endpointID, hash: hash, reuse: !force)
+            endpoints[endpointID]!.nextVersion = earlier.nextVersion
+            if let reused = earlier.result {
+                endpoints[endpointID]!.last = reused
+                return reused
+            }
         }
+        let version = endpoints[endpointID]!.nextVersion
         let task = Task {
             await self.compileWithPermit(endpointID, version: version, sources: sources, hash: hash)
         }
@@ -143,6 +147,41 @@ public actor HandlerCompiler {
         return result
     }
 
+    /// What an earlier run (another process: a restarted gateway, yesterday's `serve`) left in the
+    /// build folder: the newest library built from exactly these sources (the hash covers the
+    /// sources, the build mode, the toolchain, the SDK and how edge-dev compiles) is used again
+    /// instead of compiled again; every other version folder is removed. Version numbers go on
+    /// from the highest one found, so the terminal's `v7` stays `v7` across restarts.
+    private func adoptEarlierBuild(_ endpointID: String, hash: UInt64, reuse: Bool)
+        -> (result: BuildResult?, nextVersion: Int)
+    {
+        let start = MonotonicClock.nanoseconds()
+        let folder = FilePath.join(project.buildRoot, endpointID)
+        let versions = FilePath.contents(of: folder).compactMap { Int($0) }.sorted()
+        let nextVersion = (versions.last ?? 0) + 1
+        var kept: BuildResult?
+        for version in versions.reversed() where reuse && kept == nil {
+            let directory = FilePath.join(folder, String(version))
+            let library = FilePath.join(directory, Self.libraryName(endpointID))
+            guard (try? FilePath.readText(FilePath.join(directory, Self.hashFileName))) == String(hash, radix: 16),
+                FilePath.isRegularFile(library)
+            else { continue }
+            let output = (try? FilePath.readText(FilePath.join(directory, Self.outputFileName))) ?? ""
+            kept = BuildResult(
+                endpointID: endpointID, status: .unchanged, version: version, libraryPath: library,
+                durationMilliseconds: MonotonicClock.milliseconds(since: start),
+                diagnostics: parseDiagnostics(output, endpointID: endpointID, glue: Self.glueFileName),
+                rawOutput: output, sourceHash: hash)
+        }
+        for version in versions where version != kept?.version {
+            FilePath.removeTree(FilePath.join(folder, String(version)))
+        }
+        return (kept, nextVersion)
+    }
+
+    static let hashFileName = "sources.hash"
+    static let outputFileName = "build.output"
+
     /// The library of the newest successful build of `endpointID` in this process, if any.
     public func lastBuild(_ endpointID: String) -> BuildResult? {
         endpoints[endpointID]?.last
@@ -156,6 +195,10 @@ public actor HandlerCompiler {
         if let stamp = FilePath.modification(sdkLibrary) {
             hasher.combine("\(sdkLibrary) \(stamp.nanoseconds) \(stamp.size)")
         }
+        // How this edge-dev compiles: a new release with other flags or glue must not reuse builds.
+        hasher.combine(Self.glueSource)
+        hasher.combine(frontendArguments(sources: [], moduleName: "", output: "").joined(separator: " "))
+        hasher.combine(linkArguments(object: "", autolink: "", output: "").joined(separator: " "))
         for source in sources {
             hasher.combine(project.displayPath(source))
             hasher.combine((try? FilePath.readBytes(source)) ?? [])
@@ -276,6 +319,9 @@ public actor HandlerCompiler {
             }
             unlink(object)
             unlink(autolink)
+            // For a later run to use this library again instead of compiling the same sources.
+            try? FilePath.write(output, to: FilePath.join(directory, Self.outputFileName))
+            try? FilePath.write(String(hash, radix: 16), to: FilePath.join(directory, Self.hashFileName))
             return finish(
                 .built, output: output, diagnostics: parseDiagnostics(output, endpointID: endpointID, glue: glue))
         } catch is CancellationError {

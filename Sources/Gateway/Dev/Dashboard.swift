@@ -50,6 +50,10 @@ enum Dashboard {
                 buildCell =
                     "<span class=\"\(ok ? "ok" : "bad")\">\(ok ? "built" : "failed")</span> in \(number(build["durationMs"])) ms"
                     + (at.isEmpty ? "" : " <span class=\"muted\">at \(at) UTC</span>")
+                if build["reused"] == .bool(true) {
+                    buildCell =
+                        "<span class=\"ok\">reused</span> <span class=\"muted\">(sources unchanged since an earlier run)</span>"
+                }
             }
             html += """
                 <tr id="endpoint-\(ErrorPage.escape(id))" data-state="\(state)"><td><b>\(ErrorPage.escape(id))</b></td>\

@@ -33,6 +33,8 @@ public final class DevServer: HTTPResponder, Sendable {
         var diagnostics: [Diagnostic]
         /// When it finished, seconds since the epoch.
         var time = Int(Glibc.time(nil))
+        /// The library an earlier run built from the same sources, used again.
+        var reused = false
     }
 
     private struct CrashSummary: Sendable {
@@ -201,7 +203,10 @@ public final class DevServer: HTTPResponder, Sendable {
             return
         case .success(let (swap, replaced)?):
             record(
-                id, BuildSummary(ok: true, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics))
+                id,
+                BuildSummary(
+                    ok: true, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics,
+                    reused: result.status == .unchanged))
             report(
                 .buildSucceeded(
                     endpoint: id, version: swap.newVersion, milliseconds: result.durationMilliseconds,
@@ -539,6 +544,7 @@ public final class DevServer: HTTPResponder, Sendable {
                             ("ok", .bool(build.ok)),
                             ("durationMs", JSONValue((build.milliseconds * 10).rounded() / 10)),
                             ("time", .string(ISOTime.format(build.time))),
+                            ("reused", .bool(build.reused)),
                             ("diagnostics", .array(build.diagnostics.map(Self.json))),
                         ])
                     } ?? .null

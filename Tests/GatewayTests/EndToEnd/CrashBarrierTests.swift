@@ -224,6 +224,8 @@ import Testing
         let restartedAt = serve.log.count
         try await serve.waitFor("ready:", after: restartedAt - 10)
         #expect(try serve.request("GET", "/hello").text == "Hello from edge-dev!\n")
+        // The new gateway used the libraries the dead one built: no sources changed.
+        #expect(serve.log.dropFirst(restartedAt).contains("reused (sources unchanged)"))
         stop.set()
         try await prober.value
         #expect(refused.value == 0)
