@@ -42,7 +42,9 @@ enum BuildCommand {
                     if ok, let path = result.libraryPath {
                         do {
                             try registry.load(id, from: path, version: result.version)
-                            summary = style.green("built") + "  v\(result.version ?? 0)"
+                            // An earlier run's library from the same sources counts as built.
+                            let word = result.status == .unchanged ? "reused" : "built"
+                            summary = style.green(word.padding(to: 6)) + "  v\(result.version ?? 0)"
                         } catch {
                             ok = false
                             text += style.red("error") + ": \(error)\n"
