@@ -27,8 +27,10 @@ enum RoutesCommand {
         let style = TerminalStyle(fd: 1)
         guard let project = arguments.existingProject() else { return 1 }
         let server = ServerRecord.read(project)
-        let states = server.flatMap(liveStates) ?? [:]
-        let rows = routes(project, states: states, live: server != nil)
+        let states = server.flatMap(liveStates)
+        let rows = routes(
+            project, states: states ?? [:],
+            fallback: server == nil ? "not built" : states == nil ? "unknown" : "created")
         if arguments.flag("--json") {
             let json = JSONValue.array(
                 rows.map { row in
@@ -58,14 +60,19 @@ enum RoutesCommand {
         for row in rows { if let problem = row.problem { text += style.red("error") + ": \(problem)\n" } }
         text +=
             style.dim(
-                server.map { "states from the server at \($0.url)" } ?? "no server running: states are not built yet")
+                server.map {
+                    states == nil ? "the server at \($0.url) did not answer" : "states from the server at \($0.url)"
+                }
+                    ?? "no server running: states are not built yet")
             + "\n"
         HostLog.out(text)
         return 0
     }
 
     /// One row per endpoint and path pattern, in route order (static segments first).
-    static func routes(_ project: Project, states: [String: String], live: Bool) -> [Row] {
+    /// `fallback` is the state of an endpoint the server did not report (or of every endpoint
+    /// when no server could be asked).
+    static func routes(_ project: Project, states: [String: String], fallback: String) -> [Row] {
         var rows: [Row] = []
         for id in project.endpointIDs() {
             let manifestPath = project.manifestPath(id)
@@ -84,7 +91,7 @@ enum RoutesCommand {
                     continue
                 }
             }
-            let state = states[id] ?? (live ? "created" : "not built")
+            let state = states[id] ?? fallback
             for pattern in manifest.patterns {
                 rows.append(Row(methods: manifest.methodList, path: pattern.description, endpoint: id, state: state))
             }
@@ -94,7 +101,8 @@ enum RoutesCommand {
 
     /// Endpoint states from the running server's `/_edge/status`.
     static func liveStates(_ server: ServerRecord) -> [String: String]? {
-        guard let text = try? get(port: server.port, "/_edge/status"), let status = try? JSONValue.parse(text),
+        guard let text = try? get(host: server.host, port: server.port, "/_edge/status"),
+            let status = try? JSONValue.parse(text),
             case .array(let endpoints) = status["endpoints"]
         else { return nil }
         var states: [String: String] = [:]
@@ -105,10 +113,10 @@ enum RoutesCommand {
     }
 
     /// A GET to the local server; the body as text.
-    static func get(port: Int, _ path: String) throws -> String {
-        let socket = try Socket.connect(host: "127.0.0.1", port: port)
+    static func get(host: String, port: Int, _ path: String) throws -> String {
+        let socket = try Socket.connect(host: host, port: port)
         defer { socket.close() }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
         _ = try request.withUnsafeBytes { raw throws(SystemError) in try socket.write(raw) }
         var received: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
@@ -125,6 +133,8 @@ enum RoutesCommand {
 /// `.edge/server.json`: where the project's running `edge-dev serve` listens, for other commands.
 struct ServerRecord {
     var url: String
+    /// The address it listens on, as given to `--host` (a wildcard is asked on loopback).
+    var host: String
     var port: Int
     var pid: Int32
 
@@ -132,11 +142,19 @@ struct ServerRecord {
 
     func write(_ project: Project) {
         try? FilePath.createDirectories(project.edgeDirectory)
-        let json = JSONValue.object([("url", .string(url)), ("port", JSONValue(port)), ("pid", JSONValue(Int(pid)))])
+        let json = JSONValue.object([
+            ("url", .string(url)), ("host", .string(host)), ("port", JSONValue(port)), ("pid", JSONValue(Int(pid))),
+        ])
         try? FilePath.write(json.serialized + "\n", to: Self.path(project))
     }
 
-    static func remove(_ project: Project) { unlink(path(project)) }
+    /// Removes the record if it is this process's (another `serve` may have written its own).
+    static func removeIfOurs(_ project: Project) {
+        guard let text = try? FilePath.readText(path(project)), let json = try? JSONValue.parse(text),
+            json["pid"] == JSONValue(Int(getpid()))
+        else { return }
+        unlink(path(project))
+    }
 
     /// The record, if there is one and its process is still running.
     static func read(_ project: Project) -> ServerRecord? {
@@ -145,6 +163,8 @@ struct ServerRecord {
             case .number(let pid) = json["pid"],
             kill(pid_t(pid), 0) == 0
         else { return nil }
-        return ServerRecord(url: url, port: Int(port), pid: pid_t(pid))
+        var host = "127.0.0.1"
+        if case .string(let given) = json["host"], given != "0.0.0.0", given != "::" { host = given }
+        return ServerRecord(url: url, host: host, port: Int(port), pid: pid_t(pid))
     }
 }

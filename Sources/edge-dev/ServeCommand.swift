@@ -173,14 +173,15 @@ enum ServeCommand {
             "ready: \(loaded) of \(devServer.endpointIDs.count) endpoints serving (\(Int(MonotonicClock.milliseconds(since: start))) ms)"
         )
         printer.startupFinished()
-        let record = ServerRecord(url: "http://\(host):\(server.port)", port: server.port, pid: getpid())
+        let record = ServerRecord(
+            url: "http://\(host):\(server.port)", host: options.host, port: server.port, pid: getpid())
         record.write(project)
 
         let signal = await TerminationSignal.next()
         HostLog.line("\(signal == SIGINT ? "interrupt" : "terminate"): finishing requests in flight, then exiting")
         TerminationSignal.onSecondSignal { _exit(130) }
         watcher?.stop()
-        ServerRecord.remove(project)
+        ServerRecord.removeIfOurs(project)
         let finished = await server.stop(grace: .seconds(10))
         if !finished { HostLog.err("edge-dev: requests still running after 10 s; exiting anyway\n") }
         return 0

@@ -40,4 +40,16 @@ import Testing
             #expect(error.response.bodyText.contains("ctx.state.remove"))
         }
     }
+
+    /// An update closure that writes its own key can never commit: it gives up with a reason.
+    @Test func anUpdateThatRewritesItsOwnKeyGivesUp() throws {
+        let store = StateStore()
+        #expect(throws: HandlerError.self) {
+            try store.update("counter", default: Counter()) { counter in
+                counter.count += 1
+                try store.set("counter", counter)
+            }
+        }
+        #expect(try store.get("counter", as: Counter.self)?.count == 100)
+    }
 }

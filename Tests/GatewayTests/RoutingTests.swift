@@ -87,6 +87,12 @@ import Testing
         }
     }
 
+    @Test func patternsRefuseSpacesAndControlCharacters() {
+        #expect(throws: RoutePattern.SyntaxError.self) { try RoutePattern("/a b") }
+        #expect(throws: RoutePattern.SyntaxError.self) { try RoutePattern("/a\nb") }
+        #expect((try? RoutePattern("/a-b_c.d~e")) != nil)
+    }
+
     @Test func twoEndpointsClaimingOneRouteIsAnErrorNamingBoth() throws {
         let a = try EndpointManifest.parse(
             #"{"method": "GET", "path": "/items/{id}"}"#, file: "handlers/a/endpoint.json")

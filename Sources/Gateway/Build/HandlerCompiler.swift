@@ -191,6 +191,10 @@ public actor HandlerCompiler {
         var hasher = ContentHasher()
         hasher.combine(mode.rawValue)
         hasher.combine(toolchain.swiftFrontend)
+        // A toolchain upgraded in place keeps its path.
+        if let stamp = FilePath.modification(toolchain.swiftFrontend) {
+            hasher.combine("\(stamp.nanoseconds) \(stamp.size)")
+        }
         let sdkLibrary = FilePath.join(sdk.libraryDirectory, "libEdgeSDK.so")
         if let stamp = FilePath.modification(sdkLibrary) {
             hasher.combine("\(sdkLibrary) \(stamp.nanoseconds) \(stamp.size)")
@@ -319,9 +323,12 @@ public actor HandlerCompiler {
             }
             unlink(object)
             unlink(autolink)
-            // For a later run to use this library again instead of compiling the same sources.
-            try? FilePath.write(output, to: FilePath.join(directory, Self.outputFileName))
-            try? FilePath.write(String(hash, radix: 16), to: FilePath.join(directory, Self.hashFileName))
+            // For a later run to use this library again instead of compiling the same sources, unless
+            // a save landed while the compiler read them (then the library may hold either).
+            if sourceHash(endpointID, project.sourceFiles(endpointID)) == hash {
+                try? FilePath.write(output, to: FilePath.join(directory, Self.outputFileName))
+                try? FilePath.write(String(hash, radix: 16), to: FilePath.join(directory, Self.hashFileName))
+            }
             return finish(
                 .built, output: output, diagnostics: parseDiagnostics(output, endpointID: endpointID, glue: glue))
         } catch is CancellationError {

@@ -340,7 +340,8 @@ public final class DevServer: HTTPResponder, Sendable {
                 tag: "\(handler.endpointID) v\(handler.version)", timeout: handlerTimeout,
                 work: {
                     defer { requestGuard.release() }
-                    return self.withLiveReload(await handler.call(request, context: context), handler.endpointID)
+                    return self.withLiveReload(
+                        await handler.call(request, context: context), handler.endpointID, version: handler.version)
                 },
                 failure: { failure in
                     requestGuard.release()
@@ -372,7 +373,8 @@ public final class DevServer: HTTPResponder, Sendable {
                     let context = Context(
                         endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink,
                         state: self.store(id))
-                    return self.withLiveReload(await handler.call(request, context: context), id)
+                    return self.withLiveReload(
+                        await handler.call(request, context: context), id, version: handler.version)
                 },
                 failure: { failure in
                     guard let requestGuard = acquired.withLock({ $0 }) else {
@@ -435,16 +437,16 @@ public final class DevServer: HTTPResponder, Sendable {
             return ErrorPage.response(.serviceUnavailable("endpoint '\(id)' has no loaded version"), for: incoming)
         }
         return withLiveReload(
-            ErrorPage.compileErrors(endpoint: id, diagnostics: errors, project: project, for: incoming), id)
+            ErrorPage.compileErrors(endpoint: id, diagnostics: errors, project: project, for: incoming), id, version: 0)
     }
 
     /// Adds the live-reload script to an HTML response, unless switched off for the server or
     /// (`"liveReload": false`) for the endpoint.
-    private func withLiveReload(_ response: Response, _ id: String) -> Response {
+    private func withLiveReload(_ response: Response, _ id: String, version: Int) -> Response {
         guard liveReload, LiveReload.isHTML(response),
             state.withLock({ $0.records[id]?.manifest?.liveReload }) != false
         else { return response }
-        return LiveReload.inject(into: response, endpoint: id)
+        return LiveReload.inject(into: response, endpoint: id, version: version)
     }
 
     private var logSink: LogSink {

@@ -4,11 +4,13 @@ import EdgeSDK
 /// `/_edge/events`, reloads the page once its endpoint has a new version, and shows the compile
 /// errors over the page while its build is failing (the reload after the fix removes them).
 enum LiveReload {
-    /// `response` with the script added, when it is an HTML page; otherwise unchanged.
-    static func inject(into response: Response, endpoint: String) -> Response {
-        guard isHTML(response) else { return response }
+    /// `response` with the script added, when it is an HTML page (and not compressed: the
+    /// script could not be added to gzip); otherwise unchanged. `version` is the version that
+    /// made the page, 0 for edge-dev's own page of compile errors.
+    static func inject(into response: Response, endpoint: String, version: Int) -> Response {
+        guard isHTML(response), response.headers["Content-Encoding"] == nil else { return response }
         var response = response
-        let script = Array(script(endpoint: endpoint).utf8)
+        let script = Array(script(endpoint: endpoint, version: version).utf8)
         if let end = lastRange(of: Array("</body>".utf8), in: response.body) {
             response.body.insert(contentsOf: script, at: end)
         } else {
@@ -28,21 +30,30 @@ enum LiveReload {
         return true
     }
 
-    static func script(endpoint: String) -> String {
+    /// The page reloads when its endpoint has a version newer than the one that made it: from an
+    /// event, or from the snapshot that opens the stream (a build that finished while the page
+    /// loaded is not missed, and one the page already shows does not reload it again).
+    static func script(endpoint: String, version: Int) -> String {
         let id = JSONValue.string(endpoint).serialized
         return """
             <script data-edge-dev="live-reload">(function(){if(!window.EventSource)return;
-            var id=\(id),box=null,source=new EventSource('/_edge/events');
+            var id=\(id),served=\(version),box=null,source=new EventSource('/_edge/events');
+            function newer(v){return typeof v==='number'&&v>served;}
             function hide(){if(box){box.remove();box=null;}}
             function show(diagnostics){hide();box=document.createElement('div');box.id='edge-dev-overlay';
             box.setAttribute('style','position:fixed;inset:0;z-index:2147483647;background:rgba(20,20,20,.92);color:#fff;padding:2em;overflow:auto;font:14px/1.5 ui-monospace,monospace;white-space:pre-wrap');
             var text='edge-dev: '+id+' failed to build; save a fix and this page reloads.\\n\\n';
-            diagnostics.forEach(function(d){if(d.severity!=='error')return;
+            (diagnostics||[]).forEach(function(d){if(d.severity!=='error')return;
             text+=(d.file||'')+(d.line?':'+d.line+(d.column?':'+d.column:''):'')+': error: '+d.message+'\\n';});
             box.textContent=text;document.body.appendChild(box);}
-            source.onmessage=function(m){var e=JSON.parse(m.data);if(e.endpoint!==id)return;
-            if(e.type==='swapped'||e.type==='build-succeeded')location.reload();
-            else if(e.type==='build-failed')show(e.diagnostics);};})();</script>
+            source.onmessage=function(m){var e=JSON.parse(m.data);
+            if(e.type==='snapshot'){((e.status&&e.status.endpoints)||[]).forEach(function(x){if(x.id!==id)return;
+            if(newer(x.version))location.reload();
+            else if(served>0&&x.lastBuild&&x.lastBuild.ok===false)show(x.lastBuild.diagnostics);});return;}
+            if(e.endpoint!==id)return;
+            if((e.type==='swapped'&&newer(e.to))||(e.type==='build-succeeded'&&newer(e.version)))location.reload();
+            else if(e.type==='build-failed')show(e.diagnostics);};
+            window.addEventListener('pagehide',function(){source.close();});})();</script>
             """
     }
 

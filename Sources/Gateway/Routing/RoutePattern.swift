@@ -26,6 +26,11 @@ public struct RoutePattern: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ text: String) throws(SyntaxError) {
         guard text.hasPrefix("/") else { throw SyntaxError(message: "path '\(text)' must start with '/'") }
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == " " }) else {
+            throw SyntaxError(
+                message:
+                    "path '\(text.debugDescription.dropFirst().dropLast())' contains a space or a control character")
+        }
         var segments: [Segment] = []
         var names: Set<String> = []
         let parts = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false)

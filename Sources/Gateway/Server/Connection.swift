@@ -314,16 +314,20 @@ final class Connection: @unchecked Sendable {
             return
         }
         guard !isClosed, !inFlight else { return }
-        if stream != nil {
-            // A comment line now and then: it finds clients that vanished without a FIN.
-            if !closeAfterWrite && now &- lastActivity > 15_000_000_000 { streamWrite(Array(": ping\n\n".utf8)) }
-            return
-        }
-        let limits = loop.server.configuration.limits
         if lingering {
             if now &- lastActivity > 2_000_000_000 { close() }
             return
         }
+        if stream != nil {
+            if outboxStart < outbox.count && now &- lastActivity > 60_000_000_000 {
+                close()  // the client stopped reading a minute ago
+            } else if !closeAfterWrite && now &- lastActivity > 15_000_000_000 {
+                // A comment line now and then: it finds clients that vanished without a FIN.
+                streamWrite(Array(": ping\n\n".utf8))
+            }
+            return
+        }
+        let limits = loop.server.configuration.limits
         if requestStarted != 0 {
             let waited = now &- (parser.isIdle ? requestStarted : lastActivity)
             if now &- requestStarted > limits.headerTimeout.nanoseconds && parser.isIdle

@@ -62,7 +62,7 @@ public final class StateStore: Sendable {
     public func update<T: Codable, Result: Sendable>(
         _ key: String, default initial: @autoclosure () -> T, _ body: (inout T) throws -> Result
     ) throws -> Result {
-        while true {
+        for _ in 0..<Self.maximumAttempts {
             let seen = values.withLock { $0[key] }
             var value =
                 try seen.map { entry throws(HandlerError) in try Self.decode(T.self, key: key, from: entry.bytes) }
@@ -77,7 +77,12 @@ public final class StateStore: Sendable {
             }
             if stored { return result }
         }
+        throw HandlerError.conflict(
+            "ctx.state.update(\"\(key)\") gave up: the value changed on each of \(Self.maximumAttempts) tries "
+                + "(does the update closure itself write \"\(key)\"?)")
     }
+
+    static let maximumAttempts = 100
 
     private static func decode<T: Decodable>(_ type: T.Type, key: String, from bytes: [UInt8]) throws(HandlerError)
         -> T
