@@ -42,7 +42,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WatcherTests",
-            dependencies: ["Watcher"]
+            dependencies: ["Watcher", "Gateway"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -29,6 +29,17 @@ GUARD_TLS uint64_t guard_slot;
 GUARD_TLS uint64_t guard_generation;
 GUARD_TLS uint64_t guard_token;
 
+// Exported by libswiftCore; the message of the last fatal error, which the runtime sets before
+// it traps (and, when one is already there, replaces with a garbled concatenation: clear it).
+extern _Atomic(const char *) *swift_getFatalErrorMessageBuffer(void);
+
+// Takes (and clears) that message, or NULL; the caller frees it.
+static char *take_fatal_message(void) {
+    _Atomic(const char *) *buffer = swift_getFatalErrorMessageBuffer();
+    if (!buffer) return NULL;
+    return (char *)atomic_exchange(buffer, NULL);
+}
+
 static uint64_t fault_pc(void *context) {
     ucontext_t *uc = context;
 #if defined(__x86_64__)
@@ -54,7 +65,7 @@ static void on_fault(int signal, siginfo_t *info, void *context) {
     guard_active = 0;
     // The runtime wrote its message just before trapping; take it now, before another thread's
     // trap can replace it. (An atomic exchange: safe in a signal handler.)
-    char *message = edge_take_fatal_message();
+    char *message = take_fatal_message();
     edge_crash_record record = {
         .signal = signal,
         .code = info->si_code,
@@ -133,15 +144,5 @@ int edge_guard_join_thread(pthread_t thread, int milliseconds) {
         deadline.tv_nsec -= 1000000000L;
     }
     return pthread_timedjoin_np(thread, NULL, &deadline);
-}
-
-// Exported by libswiftCore; the message of the last fatal error, which the runtime sets before
-// it traps (and, when one is already there, replaces with a garbled concatenation: clear it).
-extern _Atomic(const char *) *swift_getFatalErrorMessageBuffer(void);
-
-char *edge_take_fatal_message(void) {
-    _Atomic(const char *) *buffer = swift_getFatalErrorMessageBuffer();
-    if (!buffer) return NULL;
-    return (char *)atomic_exchange(buffer, NULL);
 }
 #endif

@@ -73,10 +73,6 @@ public final class Inotify {
         return watch
     }
 
-    public func removeWatch(_ watch: Int32) {
-        _ = inotify_rm_watch(fd, watch)
-    }
-
     /// Waits up to `timeoutMilliseconds` (-1: for ever) for events; true when some are ready.
     public func wait(timeoutMilliseconds: Int32) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

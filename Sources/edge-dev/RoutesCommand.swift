@@ -75,21 +75,12 @@ enum RoutesCommand {
     static func routes(_ project: Project, states: [String: String], fallback: String) -> [Row] {
         var rows: [Row] = []
         for id in project.endpointIDs() {
-            let manifestPath = project.manifestPath(id)
-            let file = project.displayPath(manifestPath)
-            var manifest = EndpointManifest.implicit(id)
-            if FilePath.exists(manifestPath) {
-                do {
-                    manifest = try EndpointManifest.parse(try FilePath.readText(manifestPath), file: file)
-                } catch let error as ManifestError {
-                    rows.append(
-                        Row(methods: ["-"], path: "-", endpoint: id, state: "error", problem: error.description))
-                    continue
-                } catch {
-                    rows.append(
-                        Row(methods: ["-"], path: "-", endpoint: id, state: "error", problem: "\(file): \(error)"))
-                    continue
-                }
+            let manifest: EndpointManifest
+            do {
+                manifest = try EndpointManifest.load(id, in: project)
+            } catch {
+                rows.append(Row(methods: ["-"], path: "-", endpoint: id, state: "error", problem: error.description))
+                continue
             }
             let state = states[id] ?? fallback
             for pattern in manifest.patterns {
@@ -101,7 +92,7 @@ enum RoutesCommand {
 
     /// Endpoint states from the running server's `/_edge/status`.
     static func liveStates(_ server: ServerRecord) -> [String: String]? {
-        guard let text = try? get(host: server.host, port: server.port, "/_edge/status"),
+        guard let text = try? LocalHTTPClient.get(host: server.host, port: server.port, "/_edge/status"),
             let status = try? JSONValue.parse(text),
             case .array(let endpoints) = status["endpoints"]
         else { return nil }
@@ -112,22 +103,6 @@ enum RoutesCommand {
         return states
     }
 
-    /// A GET to the local server; the body as text.
-    static func get(host: String, port: Int, _ path: String) throws -> String {
-        let socket = try Socket.connect(host: host, port: port)
-        defer { socket.close() }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
-        _ = try request.withUnsafeBytes { raw throws(SystemError) in try socket.write(raw) }
-        var received: [UInt8] = []
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
-        defer { buffer.deallocate() }
-        while let count = try socket.read(into: buffer), count > 0 {
-            received.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
-        let text = String(decoding: received, as: UTF8.self)
-        guard let split = text.firstRange(of: "\r\n\r\n") else { throw SystemError("read", code: EPROTO) }
-        return String(text[split.upperBound...])
-    }
 }
 
 /// `.edge/server.json`: where the project's running `edge-dev serve` listens, for other commands.

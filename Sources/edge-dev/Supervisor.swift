@@ -74,7 +74,7 @@ struct Supervisor {
             if exitedNormally && code < 128 { return code }
             if edge_supervisor_stop_signal() != 0 { return exitedNormally ? code : 128 + status & 0x7f }
             restarts += 1
-            let cause = exitedNormally ? "exit status \(code)" : Self.signalName(status & 0x7f)
+            let cause = exitedNormally ? "exit status \(code)" : signalName(status & 0x7f)
             HostLog.err(
                 "edge-dev: the gateway process died (\(cause)); restarting it on the same socket (restart \(restarts))\n"
             )
@@ -136,13 +136,5 @@ struct Supervisor {
             if errno != EINTR { return 1 << 8 }
         }
         return status
-    }
-
-    static func signalName(_ signal: Int32) -> String {
-        let names: [Int32: String] = [
-            SIGILL: "SIGILL", SIGTRAP: "SIGTRAP", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE",
-            SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGTERM: "SIGTERM", SIGINT: "SIGINT",
-        ]
-        return names[signal] ?? "signal \(signal)"
     }
 }

@@ -1,3 +1,4 @@
+import Gateway
 import Synchronization
 import Testing
 import Watcher
@@ -29,22 +30,7 @@ import Watcher
         try write(handlers + "/hello/src/handler.swift", "// v1\n")
     }
 
-    deinit { Self.removeTree(root) }
-
-    static func removeTree(_ path: String) {
-        if let directory = opendir(path) {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name != "." && name != ".." { removeTree(path + "/" + name) }
-            }
-            closedir(directory)
-            rmdir(path)
-        } else {
-            unlink(path)
-        }
-    }
+    deinit { FilePath.removeTree(root) }
 
     func write(_ path: String, _ text: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

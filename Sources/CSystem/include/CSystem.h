@@ -69,9 +69,6 @@ int edge_set_parent_death_signal(int signal);
 /// Joins `thread`, waiting at most `milliseconds`. Returns 0 or an errno value (ETIMEDOUT).
 int edge_guard_join_thread(pthread_t thread, int milliseconds);
 
-/// Takes (and clears) the message of the last Swift runtime fatal error, or NULL. The caller
-/// frees it with free().
-char *edge_take_fatal_message(void);
 #endif
 
 #endif

@@ -12,10 +12,6 @@ final class AsyncGate: Sendable {
 
     private let state = Mutex(State())
 
-    init(open: Bool = false) {
-        state.withLock { $0.open = open }
-    }
-
     var isOpen: Bool { state.withLock { $0.open } }
 
     func open() {
@@ -26,8 +22,6 @@ final class AsyncGate: Sendable {
         }
         for waiter in waiters { waiter.resume(returning: true) }
     }
-
-    func close() { state.withLock { $0.open = false } }
 
     /// Returns true when the gate opened, false when `timeout` passed first.
     func wait(timeout: Duration) async -> Bool {

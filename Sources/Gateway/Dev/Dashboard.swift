@@ -100,20 +100,11 @@ enum Dashboard {
         }
         var html =
             "<div class=\"diag\"><div class=\"place\">\(ErrorPage.escape(place)): \(ErrorPage.escape(text(diagnostic["message"])))</div>"
-        if case .number(let lineNumber) = diagnostic["line"], !file.isEmpty,
-            let source = try? FilePath.readText(FilePath.join(project.rootDirectory, file))
-        {
-            let line = Int(lineNumber)
-            let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-            if line >= 1 && line <= lines.count {
-                let gutter = String(repeating: " ", count: String(line).count)
-                html += "<pre>\(line) | \(ErrorPage.escape(String(lines[line - 1])))"
-                if case .number(let column) = diagnostic["column"] {
-                    html += "\n\(gutter) | \(String(repeating: " ", count: max(0, Int(column) - 1)))^"
-                }
-                html += "</pre>"
-            }
-        }
+        var line: Int?
+        var column: Int?
+        if case .number(let number) = diagnostic["line"] { line = Int(number) }
+        if case .number(let number) = diagnostic["column"] { column = Int(number) }
+        html += ErrorPage.sourceExcerpt(file: file, line: line, column: column, project: project)
         return html + "</div>"
     }
 

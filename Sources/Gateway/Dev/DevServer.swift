@@ -64,6 +64,8 @@ public final class DevServer: HTTPResponder, Sendable {
     /// Per endpoint, the number of the newest rebuild; only it may swap.
     private let generations = Mutex<[String: Int]>([:])
     private let report: @Sendable (DevEvent) -> Void
+    /// Where `ctx.log` goes: a line per record, as a `handlerLog` event.
+    private let logSink: LogSink
 
     public init(
         project: Project, compiler: HandlerCompiler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout,
@@ -86,6 +88,12 @@ public final class DevServer: HTTPResponder, Sendable {
             events.publish(event)
         }
         self.report = publish
+        logSink = LogSink { record in
+            publish(
+                .handlerLog(
+                    "[\(record.endpointID) v\(record.version) \(record.requestID)] \(record.level.rawValue): \(record.message)"
+                ))
+        }
         registry.onRetire { handler, reason in
             // A version idle when replaced is retired inside the swap; `load` reports it after the
             // swap, so events read in the order they make sense.
@@ -253,20 +261,12 @@ public final class DevServer: HTTPResponder, Sendable {
     }
 
     private func loadManifest(_ id: String) {
-        let path = project.manifestPath(id)
-        let file = project.displayPath(path)
         var manifest: EndpointManifest?
         var problem: ManifestError?
-        if FilePath.exists(path) {
-            do {
-                manifest = try EndpointManifest.parse(try FilePath.readText(path), file: file)
-            } catch let error as ManifestError {
-                problem = error
-            } catch {
-                problem = ManifestError(file: file, message: "cannot read: \(error)")
-            }
-        } else {
-            manifest = .implicit(id)
+        do {
+            manifest = try EndpointManifest.load(id, in: project)
+        } catch {
+            problem = error
         }
         state.withLock { state in
             state.records[id]?.manifest = manifest
@@ -304,13 +304,30 @@ public final class DevServer: HTTPResponder, Sendable {
 
     // MARK: - Answering
 
+    /// What a request to a routed endpoint needs from the dev server's state, read in the same
+    /// lock as the route.
+    private struct Endpoint {
+        var store: StateStore
+        var liveReload: Bool
+        var firstBuild: AsyncGate?
+    }
+
     public func reply(to incoming: IncomingRequest) -> Reply {
         let path = incoming.request.path
         if path.hasPrefix("/_edge/") || path == "/_edge" {
             return answerInternal(incoming)
         }
-        let routes = state.withLock { $0.routes }
-        switch routes.match(method: incoming.request.method, path: path) {
+        let (match, routed) = state.withLock { state -> (RouteTable.Match, Endpoint?) in
+            let match = state.routes.match(method: incoming.request.method, path: path)
+            guard case .found(let id, _) = match, let record = state.records[id] else { return (match, nil) }
+            return (
+                match,
+                Endpoint(
+                    store: record.store, liveReload: liveReload && record.manifest?.liveReload != false,
+                    firstBuild: record.firstBuild)
+            )
+        }
+        switch match {
         case .notFound:
             return .now(ErrorPage.response(.notFound("no route for \(path)"), for: incoming), tag: nil)
         case .methodNotAllowed(let allowed):
@@ -321,27 +338,29 @@ public final class DevServer: HTTPResponder, Sendable {
         case .found(let id, let parameters):
             var request = incoming.request
             request.pathParameters = parameters
+            // Removed between routing and now: its state is gone with it.
+            let endpoint = routed ?? Endpoint(store: StateStore(), liveReload: liveReload)
             if let requestGuard = registry.acquire(id) {
-                return run(requestGuard, request, incoming)
+                return run(requestGuard, request, endpoint, incoming)
             }
-            return waitForFirstBuild(id, request, incoming)
+            return waitForFirstBuild(id, request, endpoint, incoming)
         }
     }
 
     /// Calls the handler under the server's crash barrier and timeout. Whichever way the request
     /// ends, its guard is released exactly once, so draining and `stats()` stay truthful.
-    private func run(_ requestGuard: RequestGuard, _ request: Request, _ incoming: IncomingRequest) -> Reply {
+    private func run(
+        _ requestGuard: RequestGuard, _ request: Request, _ endpoint: Endpoint, _ incoming: IncomingRequest
+    )
+        -> Reply
+    {
         let handler = requestGuard.handler
-        let context = Context(
-            endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,
-            logSink: logSink, state: store(handler.endpointID))
         return .later(
             Reply.Deferred(
-                tag: "\(handler.endpointID) v\(handler.version)", timeout: handlerTimeout,
+                tag: handler.tag, timeout: handlerTimeout,
                 work: {
                     defer { requestGuard.release() }
-                    return self.withLiveReload(
-                        await handler.call(request, context: context), handler.endpointID, version: handler.version)
+                    return await self.call(handler, request, endpoint)
                 },
                 failure: { failure in
                     requestGuard.release()
@@ -349,32 +368,34 @@ public final class DevServer: HTTPResponder, Sendable {
                 }))
     }
 
-    /// The endpoint's `ctx.state` (a fresh one if the endpoint was removed meanwhile).
-    private func store(_ id: String) -> StateStore {
-        state.withLock { $0.records[id]?.store } ?? StateStore()
+    /// The handler's answer, with the live-reload script when it is an HTML page.
+    private func call(_ handler: LoadedHandler, _ request: Request, _ endpoint: Endpoint) async -> Response {
+        let context = Context(
+            endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,
+            logSink: logSink, state: endpoint.store)
+        let response = await handler.call(request, context: context)
+        return withLiveReload(response, handler.endpointID, version: handler.version, endpoint)
     }
 
     /// No version is serving: wait for a first build still running, else explain why.
-    private func waitForFirstBuild(_ id: String, _ request: Request, _ incoming: IncomingRequest) -> Reply {
-        let gate = state.withLock { $0.records[id]?.firstBuild }
+    private func waitForFirstBuild(
+        _ id: String, _ request: Request, _ endpoint: Endpoint, _ incoming: IncomingRequest
+    ) -> Reply {
         let acquired = Mutex<RequestGuard?>(nil)
         return .later(
             Reply.Deferred(
                 tag: id, timeout: firstBuildWait + handlerTimeout,
                 work: {
-                    if let gate, !gate.isOpen, !(await gate.wait(timeout: self.firstBuildWait)) {
+                    if let gate = endpoint.firstBuild, !gate.isOpen, !(await gate.wait(timeout: self.firstBuildWait)) {
                         return ErrorPage.response(
                             .serviceUnavailable("endpoint '\(id)' is still building; try again shortly"), for: incoming)
                     }
-                    guard let requestGuard = self.registry.acquire(id) else { return self.notServing(id, incoming) }
+                    guard let requestGuard = self.registry.acquire(id) else {
+                        return self.notServing(id, endpoint, incoming)
+                    }
                     acquired.withLock { $0 = requestGuard }
                     defer { requestGuard.release() }
-                    let handler = requestGuard.handler
-                    let context = Context(
-                        endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink,
-                        state: self.store(id))
-                    return self.withLiveReload(
-                        await handler.call(request, context: context), id, version: handler.version)
+                    return await self.call(requestGuard.handler, request, endpoint)
                 },
                 failure: { failure in
                     guard let requestGuard = acquired.withLock({ $0 }) else {
@@ -430,33 +451,21 @@ public final class DevServer: HTTPResponder, Sendable {
         return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
     }
 
-    private func notServing(_ id: String, _ incoming: IncomingRequest) -> Response {
+    private func notServing(_ id: String, _ endpoint: Endpoint, _ incoming: IncomingRequest) -> Response {
         let diagnostics = state.withLock { $0.records[id]?.lastBuild?.diagnostics } ?? []
         let errors = diagnostics.filter { $0.severity == .error }
         guard !errors.isEmpty else {
             return ErrorPage.response(.serviceUnavailable("endpoint '\(id)' has no loaded version"), for: incoming)
         }
         return withLiveReload(
-            ErrorPage.compileErrors(endpoint: id, diagnostics: errors, project: project, for: incoming), id, version: 0)
+            ErrorPage.compileErrors(endpoint: id, diagnostics: errors, project: project, for: incoming), id, version: 0,
+            endpoint)
     }
 
     /// Adds the live-reload script to an HTML response, unless switched off for the server or
     /// (`"liveReload": false`) for the endpoint.
-    private func withLiveReload(_ response: Response, _ id: String, version: Int) -> Response {
-        guard liveReload, LiveReload.isHTML(response),
-            state.withLock({ $0.records[id]?.manifest?.liveReload }) != false
-        else { return response }
-        return LiveReload.inject(into: response, endpoint: id, version: version)
-    }
-
-    private var logSink: LogSink {
-        let report = self.report
-        return LogSink { record in
-            report(
-                .handlerLog(
-                    "[\(record.endpointID) v\(record.version) \(record.requestID)] \(record.level.rawValue): \(record.message)"
-                ))
-        }
+    private func withLiveReload(_ response: Response, _ id: String, version: Int, _ endpoint: Endpoint) -> Response {
+        endpoint.liveReload ? LiveReload.inject(into: response, endpoint: id, version: version) : response
     }
 
     // MARK: - /_edge/

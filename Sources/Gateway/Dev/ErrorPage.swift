@@ -28,19 +28,8 @@ enum ErrorPage {
         var html = "<p>\(escape(message)). Fix it and save: the page reloads with the new version.</p>"
         for diagnostic in diagnostics {
             html += "<div class=\"diag\"><div class=\"place\">\(escape(diagnostic.formatted))</div>"
-            if let file = diagnostic.file, let line = diagnostic.line,
-                let text = try? FilePath.readText(FilePath.join(project.rootDirectory, file))
-            {
-                let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-                if line >= 1 && line <= lines.count {
-                    html += "<pre>\(line) | \(escape(String(lines[line - 1])))"
-                    if let column = diagnostic.column {
-                        html +=
-                            "\n\(String(repeating: " ", count: String(line).count)) | \(String(repeating: " ", count: max(0, column - 1)))^"
-                    }
-                    html += "</pre>"
-                }
-            }
+            html += sourceExcerpt(
+                file: diagnostic.file, line: diagnostic.line, column: diagnostic.column, project: project)
             html += "</div>"
         }
         return .html(page(title: "Build failed: \(endpoint)", body: html), status: 500)
@@ -81,6 +70,22 @@ enum ErrorPage {
                 body:
                     "<p class=\"place\">\(escape(message))</p><p>The server keeps serving; save a fix to redeploy.</p>"),
             status: status)
+    }
+
+    /// The source line a diagnostic points at, with a caret under its column, as `<pre>`; empty
+    /// when the file or line cannot be read.
+    static func sourceExcerpt(file: String?, line: Int?, column: Int?, project: Project) -> String {
+        guard let file, !file.isEmpty, let line,
+            let text = try? FilePath.readText(FilePath.join(project.rootDirectory, file))
+        else { return "" }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1 && line <= lines.count else { return "" }
+        var html = "<pre>\(line) | \(escape(String(lines[line - 1])))"
+        if let column {
+            html +=
+                "\n\(String(repeating: " ", count: String(line).count)) | \(String(repeating: " ", count: max(0, column - 1)))^"
+        }
+        return html + "</pre>"
     }
 
     static func page(title: String, body: String) -> String {

@@ -13,8 +13,6 @@ public final class EventHub: Sendable {
 
     public init() {}
 
-    public var subscriberCount: Int { subscribers.withLock { $0.count } }
-
     /// Adds a subscriber; returns its id for `unsubscribe`.
     @discardableResult
     public func subscribe(_ subscriber: @escaping Subscriber) -> Int {

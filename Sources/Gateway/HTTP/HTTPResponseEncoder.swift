@@ -35,7 +35,11 @@ struct HTTPResponseEncoder {
             }
             out.append(contentsOf: field.name.utf8)
             out.append(contentsOf: Self.colonSpace)
-            for byte in field.value.utf8 where byte != 0x0D && byte != 0x0A { out.append(byte) }
+            if field.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
+                for byte in field.value.utf8 where byte != 0x0D && byte != 0x0A { out.append(byte) }
+            } else {
+                out.append(contentsOf: field.value.utf8)
+            }
             out.append(contentsOf: Self.crlf)
         }
         let bodyAllowed = !(100...199).contains(status) && status != 204 && status != 304

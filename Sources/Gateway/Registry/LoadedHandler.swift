@@ -10,6 +10,8 @@ public final class LoadedHandler: Sendable {
     public let endpointID: String
     public let version: Int
     public let libraryPath: String
+    /// `hello v3`: how logs name this version (made once, not per request).
+    public let tag: String
     /// When it was loaded, on the monotonic clock (nanoseconds).
     public let loadedAt: UInt64
     let entry: HandlerEntry
@@ -21,6 +23,7 @@ public final class LoadedHandler: Sendable {
     init(endpointID: String, version: Int, libraryPath: String, entry: HandlerEntry) {
         self.endpointID = endpointID
         self.version = version
+        self.tag = "\(endpointID) v\(version)"
         self.libraryPath = libraryPath
         self.entry = entry
         self.loadedAt = MonotonicClock.nanoseconds()

@@ -31,6 +31,20 @@ public struct EndpointManifest: Equatable, Sendable {
             ?? ["*"]
     }
 
+    /// The manifest of endpoint `id`: its `endpoint.json`, or the implicit one when it has none.
+    public static func load(_ id: String, in project: Project) throws(ManifestError) -> EndpointManifest {
+        let path = project.manifestPath(id)
+        guard FilePath.exists(path) else { return .implicit(id) }
+        let file = project.displayPath(path)
+        let text: String
+        do {
+            text = try FilePath.readText(path)
+        } catch {
+            throw ManifestError(file: file, message: "cannot read: \(error)")
+        }
+        return try parse(text, file: file)
+    }
+
     /// Parses `text`, the content of the file shown to the user as `file`.
     public static func parse(_ text: String, file: String) throws(ManifestError) -> EndpointManifest {
         let document: JSONValue

@@ -15,6 +15,11 @@ import Synchronization
 final class EventLoop: TaskExecutor, @unchecked Sendable {
     let index: Int
     unowned let server: HTTPServer
+    /// The server's settings, copied: read on every event, and reading them through the unowned
+    /// `server` would cost an atomic retain and release each time.
+    let configuration: HTTPServer.Configuration
+    let responder: any HTTPResponder
+    private let listenerFD: Int32
     /// The loop's number with the crash barrier, unique in the process.
     private(set) var slot: UInt64 = 0
     private let epoll: Epoll
@@ -62,23 +67,25 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     private let connectionCount = Atomic<Int>(0)
-    let busyConnections = Atomic<Int>(0)
 
     init(index: Int, server: HTTPServer) throws(SystemError) {
         self.index = index
         self.server = server
+        configuration = server.configuration
+        responder = server.responder
+        listenerFD = server.listener.fd
         epoll = try Epoll(capacity: 512)
         wakeup = try EventFD()
         scratch = .allocate(byteCount: 64 * 1024, alignment: 16)
         try epoll.add(wakeup.fd, [.readable])
-        try epoll.add(server.listener.fd, [.readable, .exclusive])
+        try epoll.add(listenerFD, [.readable, .exclusive])
     }
 
     deinit { scratch.deallocate() }
 
     var openConnections: Int { connectionCount.load(ordering: .relaxed) }
     var isStopped: Bool { stopped.load(ordering: .acquiring) }
-    private var guardsJobs: Bool { server.configuration.crashBarrier }
+    private var guardsJobs: Bool { configuration.crashBarrier }
 
     // MARK: - Executor
 
@@ -248,15 +255,14 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             if stopRequested.load(ordering: .relaxed) {
                 if accepting {
                     accepting = false
-                    epoll.remove(server.listener.fd)
+                    epoll.remove(listenerFD)
                     for connection in connections.values where !connection.inFlight { connection.close() }
                 }
                 if connections.isEmpty && jobs.isEmpty { return true }
             }
-            takeRemoteJobs()
             guard runJobs() else { return false }
             epoll.wait(timeoutMilliseconds: jobs.isEmpty ? 100 : 0) { event in
-                if event.fd == server.listener.fd {
+                if event.fd == listenerFD {
                     if accepting { acceptConnections() }
                 } else if event.fd == wakeup.fd {
                     wakeup.drain()
@@ -265,7 +271,6 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
                     if event.writable && !connection.isClosed { connection.onWritable() }
                 }
             }
-            takeRemoteJobs()
             guard runJobs() else { return false }
             sweepIfDue()
             flushLog()
@@ -287,7 +292,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
                 client = try server.listener.accept()
             } catch {
                 if error.code == EMFILE || error.code == ENFILE {
-                    log("edge-dev: out of file descriptors: \(error)\n", to: 2)
+                    HostLog.err("edge-dev: out of file descriptors: \(error)\n")
                 }
                 return
             }
@@ -330,23 +335,14 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Appends to the loop's log buffer, written with one `write(2)` per loop iteration: never
     /// stdio, whose lock a crashed handler could hold.
-    func log(_ line: String) {
-        logBuffer.append(contentsOf: line.utf8)
+    func logAccess(method: String, target: String, status: Int, started: UInt64, tag: String?) {
+        AccessLog.append(method: method, target: target, status: status, started: started, tag: tag, to: &logBuffer)
         if logBuffer.count > 64 * 1024 { flushLog() }
     }
 
-    func log(_ text: String, to fd: Int32) { HostLog.write(text, to: fd) }
-
     private func flushLog() {
         guard !logBuffer.isEmpty else { return }
-        logBuffer.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(server.logDescriptor, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
+        logBuffer.withUnsafeBytes { HostLog.write($0, to: 1) }
         logBuffer.removeAll(keepingCapacity: true)
     }
 }

@@ -49,19 +49,6 @@ public enum Reply: Sendable {
             self.failure = failure
         }
     }
-
-    /// Work that cannot fail other than by answering: no timeout, a plain 500 if it traps.
-    public static func later(tag: String?, _ work: @escaping @Sendable () async -> Response) -> Reply {
-        .later(
-            Deferred(
-                tag: tag, timeout: nil, work: work,
-                failure: { failure in
-                    switch failure {
-                    case .crashed(let crash): HandlerError.internal("crashed: \(crash.summary)").response
-                    case .timedOut: HandlerError.internal("timed out").response
-                    }
-                }))
-    }
 }
 
 /// What answers requests once the server has parsed them.

@@ -30,7 +30,6 @@ public final class HTTPServer: @unchecked Sendable {
     public let configuration: Configuration
     let responder: any HTTPResponder
     let listener: Socket
-    let logDescriptor: Int32 = 1
     private var loops: [EventLoop] = []
     public let port: Int
 
@@ -65,9 +64,6 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Connections now open.
     public var openConnections: Int { loops.reduce(0) { $0 + $1.openConnections } }
-
-    /// Requests being handled now.
-    public var requestsInFlight: Int { loops.reduce(0) { $0 + $1.busyConnections.load(ordering: .relaxed) } }
 
     /// Stops accepting, closes idle connections, and waits up to `grace` for requests in flight
     /// to be answered. Returns true if everything finished in time.

@@ -60,15 +60,5 @@ public struct HandlerCrash: Sendable {
         }
     }
 
-    public var signalName: String {
-        switch signal {
-        case SIGILL: "SIGILL"
-        case SIGTRAP: "SIGTRAP"
-        case SIGSEGV: "SIGSEGV"
-        case SIGBUS: "SIGBUS"
-        case SIGFPE: "SIGFPE"
-        case SIGABRT: "SIGABRT"
-        default: "signal \(signal)"
-        }
-    }
+    public var signalName: String { Gateway.signalName(signal) }
 }

@@ -26,12 +26,6 @@ public final class StreamWriter: Sendable {
         return true
     }
 
-    /// Ends the stream (the connection closes once what was written is sent).
-    public func close() {
-        let connection = self.connection
-        loop.onLoopThread { connection.streamEnd() }
-    }
-
     /// Runs `action` once the stream has closed, from whichever side.
     public func onClose(_ action: @escaping @Sendable () -> Void) {
         let runNow = closeActions.withLock { actions -> Bool in

@@ -39,10 +39,6 @@ public final class Epoll {
         try control(EPOLL_CTL_ADD, target, interest)
     }
 
-    public func modify(_ target: Int32, _ interest: Interest) throws(SystemError) {
-        try control(EPOLL_CTL_MOD, target, interest)
-    }
-
     public func remove(_ target: Int32) {
         _ = epoll_ctl(fd, EPOLL_CTL_DEL, target, nil)
     }

@@ -20,22 +20,25 @@ public enum HostLog {
 
     public static func write(_ text: String, to fd: Int32) {
         var text = text
-        text.withUTF8 { buffer in
-            guard var base = buffer.baseAddress else { return }
-            var remaining = buffer.count
-            while remaining > 0 {
-                #if canImport(Glibc)
-                    let n = Glibc.write(fd, base, remaining)
-                #else
-                    let n = Darwin.write(fd, base, remaining)
-                #endif
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                remaining -= n
-                base += n
+        text.withUTF8 { write(UnsafeRawBufferPointer($0), to: fd) }
+    }
+
+    /// Writes `bytes` in full, retrying short writes and EINTR.
+    public static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
+        guard var base = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            #if canImport(Glibc)
+                let n = Glibc.write(fd, base, remaining)
+            #else
+                let n = Darwin.write(fd, base, remaining)
+            #endif
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
             }
+            remaining -= n
+            base += n
         }
     }
 }

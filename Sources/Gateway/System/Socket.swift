@@ -15,60 +15,58 @@ public struct Socket: Hashable, Sendable {
 
     /// A listening socket bound to `host:port` (port 0 picks a free port), non-blocking.
     public static func listen(host: String, port: Int, backlog: Int32 = 4096) throws(SystemError) -> Socket {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
-            throw SystemError("resolve \(host): \(String(cString: gai_strerror(status)))", code: EINVAL)
-        }
-        defer { freeaddrinfo(list) }
-        let fd = socket(
-            first.pointee.ai_family,
-            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError.current("socket") }
-        let socket = Socket(fd: fd)
-        do {
-            try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
-            guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-                throw SystemError.current("bind \(host):\(port)")
+        try withAddress(host: host, port: port, passive: true) { address throws(SystemError) in
+            let fd = socket(
+                address.ai_family,
+                Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw SystemError.current("socket") }
+            let socket = Socket(fd: fd)
+            do throws(SystemError) {
+                try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
+                guard bind(fd, address.ai_addr, address.ai_addrlen) == 0 else {
+                    throw SystemError.current("bind \(host):\(port)")
+                }
+                guard Glibc.listen(fd, backlog) == 0 else { throw SystemError.current("listen") }
+            } catch {
+                socket.close()
+                throw error
             }
-            guard Glibc.listen(fd, backlog) == 0 else { throw SystemError.current("listen") }
-        } catch let error as SystemError {
-            socket.close()
-            throw error
-        } catch {
-            socket.close()
-            throw SystemError("listen", code: EINVAL)
+            return socket
         }
-        return socket
     }
 
     /// A blocking connection to `host:port` (for small command-line clients), whose reads give
     /// up after `timeoutSeconds`.
     public static func connect(host: String, port: Int, timeoutSeconds: Int = 5) throws(SystemError) -> Socket {
+        try withAddress(host: host, port: port, passive: false) { address throws(SystemError) in
+            let fd = socket(address.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw SystemError.current("socket") }
+            var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            guard Glibc.connect(fd, address.ai_addr, address.ai_addrlen) == 0 else {
+                let error = SystemError.current("connect \(host):\(port)")
+                Glibc.close(fd)
+                throw error
+            }
+            return Socket(fd: fd)
+        }
+    }
+
+    /// The first address `host:port` resolves to (numeric port; `passive` for binding).
+    private static func withAddress(
+        host: String, port: Int, passive: Bool, _ body: (addrinfo) throws(SystemError) -> Socket
+    ) throws(SystemError) -> Socket {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
+        hints.ai_flags = (passive ? AI_PASSIVE : 0) | AI_NUMERICSERV
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &list)
         guard status == 0, let first = list else {
             throw SystemError("resolve \(host): \(String(cString: gai_strerror(status)))", code: EINVAL)
         }
         defer { freeaddrinfo(list) }
-        let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError.current("socket") }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard Glibc.connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            let error = SystemError.current("connect \(host):\(port)")
-            Glibc.close(fd)
-            throw error
-        }
-        return Socket(fd: fd)
+        return try body(first.pointee)
     }
 
     /// Accepts one connection, non-blocking; nil when none is waiting.

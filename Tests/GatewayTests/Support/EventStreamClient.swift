@@ -41,21 +41,8 @@ func runEdgeDev(_ arguments: [String], in directory: String) throws -> (status: 
     let output = FilePath.join(
         TestProject.tempRoot(), "edge-dev-output-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).txt")
     defer { unlink(output) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let command =
-        "cd '\(directory)' && exec '\(ServeProcess.executable)' " + arguments.map { "'\($0)'" }.joined(separator: " ")
-    let words: [String] = ["/bin/sh", "-c", command]
-    let argv = words.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid = pid_t()
-    let result = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
-    guard result == 0 else { throw SystemError("posix_spawn", code: result) }
+    let pid = try spawnEdgeDev(arguments, output: output, directory: directory)
     var status: Int32 = 0
     waitpid(pid, &status, 0)
-    let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (code, (try? FilePath.readText(output)) ?? "")
+    return (exitCode(status), (try? FilePath.readText(output)) ?? "")
 }

@@ -25,24 +25,20 @@ final class RawHTTPClient {
     private var buffer: [UInt8] = []
 
     init(port: Int, timeoutSeconds: Int = 10) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SystemError.current("socket") }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else {
-            let error = SystemError.current("connect")
-            Glibc.close(fd)
-            throw error
-        }
+        fd = try Socket.connect(host: "127.0.0.1", port: port, timeoutSeconds: timeoutSeconds).fd
+    }
+
+    /// One request on a fresh connection to `port`, closed after the answer.
+    static func request(port: Int, _ method: String, _ target: String, headers: [String] = [], body: String? = nil)
+        throws -> Reply
+    {
+        let client = try RawHTTPClient(port: port)
+        var text = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\n"
+        for header in headers { text += header + "\r\n" }
+        if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
+        text += "Connection: close\r\n\r\n" + (body ?? "")
+        try client.send(text)
+        return try client.read(head: method == "HEAD")
     }
 
     deinit { Glibc.close(fd) }
@@ -199,13 +195,7 @@ final class TestServer: Sendable {
     func request(_ method: String, _ target: String, headers: [String] = [], body: String? = nil) throws
         -> RawHTTPClient.Reply
     {
-        let client = try client()
-        var text = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\n"
-        for header in headers { text += header + "\r\n" }
-        if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
-        text += "Connection: close\r\n\r\n" + (body ?? "")
-        try client.send(text)
-        return try client.read(head: method == "HEAD")
+        try RawHTTPClient.request(port: port, method, target, headers: headers, body: body)
     }
 
     func stop() async { _ = await server.stop(grace: .seconds(5)) }

@@ -20,30 +20,8 @@ final class ServeProcess {
 
     init(handlers: String, arguments: [String] = [], environment: [String: String] = ["NO_COLOR": "1"]) throws {
         logPath = FilePath.join(FilePath.directory(of: handlers), "serve.log")
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv =
-            ([Self.executable, "serve", "--handlers", handlers, "--port", "0"] + arguments).map { strdup($0) } + [nil]
-        var env: [String] = []
-        var index = 0
-        while let entry = environ[index] {
-            env.append(String(cString: entry))
-            index += 1
-        }
-        env += environment.map { "\($0.key)=\($0.value)" }
-        let envp = env.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid = pid_t()
-        let result = posix_spawn(&pid, Self.executable, &actions, nil, argv, envp)
-        guard result == 0 else { throw SystemError("posix_spawn \(Self.executable)", code: result) }
-        self.pid = pid
+        pid = try spawnEdgeDev(
+            ["serve", "--handlers", handlers, "--port", "0"] + arguments, output: logPath, environment: environment)
     }
 
     deinit {
@@ -92,7 +70,7 @@ final class ServeProcess {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 exited = status
-                return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                return exitCode(status)
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -102,20 +80,12 @@ final class ServeProcess {
     func request(_ method: String, _ target: String, headers: [String] = [], body: String? = nil) throws
         -> RawHTTPClient.Reply
     {
-        let client = try RawHTTPClient(port: port)
-        var text = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\n"
-        for header in headers { text += header + "\r\n" }
-        if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
-        text += "Connection: close\r\n\r\n" + (body ?? "")
-        try client.send(text)
-        return try client.read(head: method == "HEAD")
+        try RawHTTPClient.request(port: port, method, target, headers: headers, body: body)
     }
 
     /// A GET on a fresh connection to `port`, for tests that run requests on their own threads.
     static func get(port: Int, _ target: String) throws -> RawHTTPClient.Reply {
-        let client = try RawHTTPClient(port: port)
-        try client.send("GET \(target) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        return try client.read()
+        try RawHTTPClient.request(port: port, "GET", target)
     }
 
     /// The number of threads of process `pid`, from /proc.
@@ -124,4 +94,44 @@ final class ServeProcess {
         let line = status.split(separator: "\n").first { $0.hasPrefix("Threads:") }
         return line.flatMap { Int(String($0.filter(\.isNumber))) } ?? 0
     }
+}
+
+/// Starts the `edge-dev` binary with `arguments` (in `directory`, when given), its standard input
+/// from /dev/null and its standard output and error to the file `output`.
+func spawnEdgeDev(
+    _ arguments: [String], output: String, directory: String? = nil, environment: [String: String] = [:]
+) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var words = [ServeProcess.executable] + arguments
+    if let directory {
+        // posix_spawn has no portable "start in this folder": let the shell change to it.
+        words = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + words
+    }
+    let argv = words.map { strdup($0) } + [nil]
+    var env: [String] = []
+    var index = 0
+    while let entry = environ[index] {
+        env.append(String(cString: entry))
+        index += 1
+    }
+    env += environment.map { "\($0.key)=\($0.value)" }
+    let envp = env.map { strdup($0) } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+    }
+    var pid = pid_t()
+    let result = posix_spawn(&pid, words[0], &actions, nil, argv, envp)
+    guard result == 0 else { throw SystemError("posix_spawn \(words[0])", code: result) }
+    return pid
+}
+
+/// A `waitpid` status as a shell shows it: the exit code, or 128 + the signal.
+func exitCode(_ status: Int32) -> Int32 {
+    status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }

@@ -146,35 +146,6 @@ func helloSource(_ body: String) -> String {
     "import EdgeSDK\n\nfunc handle(_ ctx: Context, _ req: Request) async throws -> Response {\n    .text(\"\(body)\")\n}\n"
 }
 
-/// A bare HTTP GET over a blocking socket: the body, or nil.
-func get(port: Int, path: String) -> String? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    guard connected == 0 else { return nil }
-    let request = "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    _ = request.withCString { send(fd, $0, strlen($0), 0) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n <= 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    let text = String(decoding: bytes, as: UTF8.self)
-    guard let split = text.firstRange(of: "\r\n\r\n") else { return nil }
-    return String(text[split.upperBound...])
-}
-
 /// Edit-to-live: write a changed handler, then poll until the new body is served.
 func reloadBench() async throws {
     guard let port = stringOption("--port").flatMap(Int.init), let file = stringOption("--file") else {
@@ -192,7 +163,7 @@ func reloadBench() async throws {
         let start = MonotonicClock.nanoseconds()
         var live = false
         while MonotonicClock.milliseconds(since: start) < 10_000 {
-            if get(port: port, path: path) == body {
+            if (try? LocalHTTPClient.get(port: port, path)) == body {
                 live = true
                 break
             }
