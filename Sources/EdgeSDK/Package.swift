@@ -6,7 +6,6 @@ import PackageDescription
 // dynamic loader recognises the copy the host already loaded when a handler names it.
 let package = Package(
     name: "EdgeSDK",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "EdgeSDK", type: .dynamic, targets: ["EdgeSDK"])
     ],

@@ -1,8 +1,6 @@
 import CSystem
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import EdgeSystem
+import Glibc
 
 /// An inotify instance behind a small typed API: watch descriptors, event masks and events as
 /// Swift values, failures as `WatchError`.
@@ -50,7 +48,7 @@ public final class Inotify {
     public init() throws(WatchError) {
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else {
-            let code = errno
+            let code = SystemError.lastErrno
             throw code == EMFILE
                 ? .limitReached(
                     what: "inotify instances",
@@ -66,7 +64,7 @@ public final class Inotify {
     public func addWatch(_ path: String, _ mask: Mask) throws(WatchError) -> Int32 {
         let watch = inotify_add_watch(fd, path, mask.rawValue)
         guard watch >= 0 else {
-            let code = errno
+            let code = SystemError.lastErrno
             if code == ENOSPC { throw .limitReached(what: "inotify watches", sysctl: "fs.inotify.max_user_watches") }
             throw .system(operation: "watch \(path)", code: code)
         }

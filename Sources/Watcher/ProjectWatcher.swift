@@ -1,9 +1,5 @@
-import CSystem
+import EdgeSystem
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// What changed in a project, per endpoint. The watcher knows nothing of HTTP or builds.
 public enum EndpointChange: Equatable, Hashable, Sendable {
@@ -66,8 +62,8 @@ public final class ProjectWatcher: @unchecked Sendable {
         onWarning: @escaping @Sendable (String) -> Void
     ) throws(WatchError) {
         self.handlersDirectory = handlersDirectory
-        self.quietWindow = Self.nanoseconds(quietWindow)
-        self.settleWindow = Self.nanoseconds(settleWindow)
+        self.quietWindow = quietWindow.nanoseconds
+        self.settleWindow = settleWindow.nanoseconds
         self.onChanges = onChanges
         self.onWarning = onWarning
         inotify = try Inotify()
@@ -76,21 +72,10 @@ public final class ProjectWatcher: @unchecked Sendable {
 
     /// Starts the watcher's thread.
     public func start() {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread, nil,
-            { raw in
-                let watcher = Unmanaged<ProjectWatcher>.fromOpaque(raw!).takeRetainedValue()
-                pthread_setname_np(pthread_self(), "edge-watcher")
-                watcher.run()
-                return nil
-            }, context)
-        if result == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<ProjectWatcher>.fromOpaque(context).release()
-            onWarning("cannot start the file watcher: \(String(cString: strerror(result)))")
+        do {
+            try startThread(name: "edge-watcher") { self.run() }
+        } catch {
+            onWarning("cannot start the file watcher: \(error)")
         }
     }
 
@@ -100,16 +85,16 @@ public final class ProjectWatcher: @unchecked Sendable {
 
     private func watchTree() throws(WatchError) {
         try watch(handlersDirectory, as: .root)
-        for name in Self.contents(of: handlersDirectory) where Self.isDirectory(join(handlersDirectory, name)) {
+        for name in FilePath.contents(of: handlersDirectory) where FilePath.isDirectory(FilePath.join(handlersDirectory, name)) {
             try watchEndpoint(name)
         }
     }
 
     private func watchEndpoint(_ id: String) throws(WatchError) {
-        let directory = join(handlersDirectory, id)
+        let directory = FilePath.join(handlersDirectory, id)
         try watch(directory, as: .endpoint(id))
-        let source = join(directory, "src")
-        if Self.isDirectory(source) { try watchSources(source, endpoint: id) }
+        let source = FilePath.join(directory, "src")
+        if FilePath.isDirectory(source) { try watchSources(source, endpoint: id) }
     }
 
     /// Watches `directory` and every folder below it; returns true if it holds any Swift source.
@@ -117,9 +102,9 @@ public final class ProjectWatcher: @unchecked Sendable {
     private func watchSources(_ directory: String, endpoint id: String) throws(WatchError) -> Bool {
         try watch(directory, as: .source(id))
         var hasSources = false
-        for name in Self.contents(of: directory) where !EditorFiles.isTemporary(name) {
-            let path = join(directory, name)
-            if Self.isDirectory(path) {
+        for name in FilePath.contents(of: directory) where !EditorFiles.isTemporary(name) {
+            let path = FilePath.join(directory, name)
+            if FilePath.isDirectory(path) {
                 if try watchSources(path, endpoint: id) { hasSources = true }
             } else if EditorFiles.isSource(name) {
                 hasSources = true
@@ -148,7 +133,7 @@ public final class ProjectWatcher: @unchecked Sendable {
         while !stopRequested.load(ordering: .relaxed) {
             let timeout =
                 nextDeadline().map { deadline -> Int32 in
-                    let now = now()
+                    let now = MonotonicClock.nanoseconds()
                     return deadline <= now ? 0 : Int32(min(250, (deadline - now) / 1_000_000 + 1))
                 } ?? 250
             if inotify.wait(timeoutMilliseconds: timeout) {
@@ -179,7 +164,7 @@ public final class ProjectWatcher: @unchecked Sendable {
             guard isDirectory, !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
             if appeared {
                 tryWatch { () throws(WatchError) in try watchEndpoint(event.name) }
-                if Self.isDirectory(join(join(handlersDirectory, event.name), "src")) {
+                if FilePath.isDirectory(FilePath.join(FilePath.join(handlersDirectory, event.name), "src")) {
                     note(.added(event.name), for: event.name)
                 }
             } else if vanished {
@@ -193,7 +178,7 @@ public final class ProjectWatcher: @unchecked Sendable {
                 }
             } else if event.name == "src" && isDirectory {
                 if appeared {
-                    tryWatch { () throws(WatchError) in try watchSources(join(path, "src"), endpoint: id) }
+                    tryWatch { () throws(WatchError) in try watchSources(FilePath.join(path, "src"), endpoint: id) }
                     note(.added(id), for: id)
                 } else if vanished {
                     note(.sourcesChanged(id), for: id)
@@ -207,7 +192,7 @@ public final class ProjectWatcher: @unchecked Sendable {
                 if appeared {
                     var hasSources = false
                     tryWatch { () throws(WatchError) in
-                        hasSources = try watchSources(join(path, event.name), endpoint: id)
+                        hasSources = try watchSources(FilePath.join(path, event.name), endpoint: id)
                     }
                     if hasSources { note(.sourcesChanged(id), for: id) }
                 } else if vanished {
@@ -226,7 +211,7 @@ public final class ProjectWatcher: @unchecked Sendable {
     /// starts again after a close waits again.
     private func note(_ change: EndpointChange, for id: String, complete: Bool = false) {
         pending[id, default: ([], 0)].changes.insert(change)
-        pending[id]!.deadline = now() + (complete ? settleWindow : quietWindow)
+        pending[id]!.deadline = MonotonicClock.nanoseconds() + (complete ? settleWindow : quietWindow)
     }
 
     private func nextDeadline() -> UInt64? {
@@ -236,11 +221,11 @@ public final class ProjectWatcher: @unchecked Sendable {
     /// Reports every endpoint whose events have gone quiet. A removal makes the rest moot; an
     /// endpoint whose folder is gone is reported removed whatever its events said.
     private func emitQuietChanges() {
-        let now = now()
+        let now = MonotonicClock.nanoseconds()
         for (id, entry) in pending where now >= entry.deadline {
             pending[id] = nil
             var changes = entry.changes
-            if !id.isEmpty && !Self.isDirectory(join(handlersDirectory, id)) {
+            if !id.isEmpty && !FilePath.isDirectory(FilePath.join(handlersDirectory, id)) {
                 changes = [.removed(id)]
             } else if changes.contains(.removed(id)) {
                 changes.remove(.removed(id))
@@ -258,38 +243,5 @@ public final class ProjectWatcher: @unchecked Sendable {
             }
             onChanges(changes.sorted { order($0) < order($1) })
         }
-    }
-
-    // MARK: - Files
-
-    private func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-    }
-
-    private func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    static func contents(of directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
     }
 }

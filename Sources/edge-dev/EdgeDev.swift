@@ -1,42 +1,31 @@
-import Gateway
+import EdgeCLI
+import EdgeSystem
+import Glibc
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// The `edge-dev` command line: picks a subcommand and runs it.
+/// The `edge-dev` command line: picks a subcommand and runs it. Parsing, help and the commands
+/// live in EdgeCLI; what stays here is `main` and the supervisor that `serve` runs under.
 @main
 enum EdgeDev {
     static let commands: [(spec: CommandSpec, run: @Sendable (ParsedArguments) async -> Int32)] = [
-        (ServeCommand.spec, ServeCommand.run),
+        (ServeCommand.spec, serve),
         (BuildCommand.spec, BuildCommand.run),
         (NewCommand.spec, NewCommand.run),
         (RoutesCommand.spec, RoutesCommand.run),
     ]
 
-    static let overview = """
-        OVERVIEW: A dev server for Swift HTTP handlers: save a file, the endpoint recompiles and
-        hot-swaps without the server stopping.
-
-        USAGE: edge-dev <subcommand>
-
-        SUBCOMMANDS:
-
-        """
-
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first, name != "--help", name != "-h", name != "help" else {
-            HostLog.out(overviewText())
+            HostLog.out(Overview.text(commands.map(\.spec)))
             exit(arguments.isEmpty ? 2 : 0)
         }
         guard let command = commands.first(where: { $0.spec.name == name }) else {
-            HostLog.err("Error: Unknown subcommand '\(name)'\n\(overviewText())")
+            HostLog.err("Error: Unknown subcommand '\(name)'\n\(Overview.text(commands.map(\.spec)))")
             exit(2)
         }
         do {
-            let parsed = try command.spec.parse(Array(arguments.dropFirst()))
-            if parsed.flag("--help") {
+            let parsed = try ParsedArguments(Array(arguments.dropFirst()), spec: command.spec)
+            if parsed.helpRequested {
                 HostLog.out(command.spec.help)
                 exit(0)
             }
@@ -50,8 +39,26 @@ enum EdgeDev {
         }
     }
 
-    static func overviewText() -> String {
-        overview + commands.map { "  " + $0.spec.name.padding(to: 22) + $0.spec.abstract + "\n" }.joined()
-            + "\n  See 'edge-dev <subcommand> --help' for detailed help.\n"
+    /// `edge-dev serve` runs as two processes: this one binds the socket and supervises, the
+    /// gateway (this same command, told so by the environment) builds and serves on that socket.
+    /// If the gateway dies anyway (a crash the barrier cannot catch), the supervisor starts it
+    /// again on the same socket, where connections queue meanwhile: none is refused.
+    @Sendable static func serve(_ arguments: ParsedArguments) async -> Int32 {
+        let options = ServeCommand.Options(arguments)
+        if let inherited = Supervisor.inheritedListener() {
+            return await ServeCommand.serve(options, listener: inherited, restarts: Supervisor.restarts)
+        }
+        guard arguments.existingProject() != nil else { return 1 }
+        if !options.restart {
+            return await ServeCommand.serve(options, listener: nil, restarts: 0)
+        }
+        let listener: Socket
+        do {
+            listener = try Socket.listen(host: options.host, port: options.port)
+        } catch {
+            HostLog.err("error: cannot listen on \(options.host):\(options.port): \(error)\n")
+            return 1
+        }
+        return await Supervisor(listener: listener).run()
     }
 }

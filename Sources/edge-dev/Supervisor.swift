@@ -1,9 +1,7 @@
 import CSystem
-import Gateway
+import EdgeSystem
 
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Glibc
 
 /// The last line of defence: runs the gateway as a child process on a listening socket this
 /// process keeps, and starts it again if it dies.

@@ -1,4 +1,7 @@
+import EdgeHTTP
 import EdgeSDK
+import EdgeSystem
+import EdgeTestSupport
 import Gateway
 import Synchronization
 import Testing

@@ -1,5 +1,10 @@
+import EdgeHTTP
 import EdgeSDK
+import EdgeSystem
+import EdgeTestSupport
 import Gateway
+import HandlerBuild
+import HandlerRuntime
 import Testing
 
 @Suite struct RoutingTests {

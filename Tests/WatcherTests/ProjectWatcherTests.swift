@@ -1,4 +1,4 @@
-import Gateway
+import EdgeSystem
 import Synchronization
 import Testing
 import Watcher

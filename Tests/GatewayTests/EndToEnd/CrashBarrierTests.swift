@@ -1,4 +1,9 @@
+import EdgeHTTP
+import EdgeSystem
+import EdgeTestSupport
 import Gateway
+import HandlerBuild
+import HandlerRuntime
 import Synchronization
 import Testing
 

@@ -1,5 +1,8 @@
 import EdgeSDK
-import Gateway
+import EdgeHTTP
+import EdgeSystem
+import HandlerBuild
+import HandlerRuntime
 
 #if canImport(Glibc)
     import Glibc

@@ -1,0 +1,98 @@
+import EdgeHTTP
+import EdgeSystem
+import Gateway
+import HandlerBuild
+import HandlerRuntime
+
+/// `edge-dev build`: compiles every endpoint once, like CI would.
+public enum BuildCommand {
+    public static let spec = CommandSpec(
+        name: "build",
+        abstract: "Compile every endpoint under the handlers folder and report each result.",
+        options: [CommonOptions.handlers, CommonOptions.release])
+
+    /// Exit status: 0 when every endpoint built and loaded, 1 otherwise.
+    public static func run(_ arguments: ParsedArguments) async -> Int32 {
+        let style = TerminalStyle(fd: 1)
+        guard let project = arguments.existingProject() else { return 1 }
+        let ids = project.endpointIDs()
+        guard !ids.isEmpty else {
+            HostLog.err("error: no endpoints in \(project.handlersDirectory) (expected <id>/src/*.swift)\n")
+            return 1
+        }
+        let compiler: HandlerCompiler
+        do {
+            compiler = try HandlerCompiler(project: project, mode: arguments[CommonOptions.release] ? .release : .debug)
+        } catch {
+            HostLog.err("error: \(error)\n")
+            return 1
+        }
+        let registry = HandlerRegistry(buildRoot: project.buildRoot)
+        let width = ids.map(\.count).max() ?? 0
+
+        let failures = await withTaskGroup(of: Bool.self) { group in
+            for id in ids {
+                group.addTask {
+                    let result = await compiler.build(id)
+                    var text = ""
+                    for diagnostic in result.diagnostics {
+                        text += DiagnosticPrinter.format(diagnostic, style: style)
+                    }
+                    var ok = result.succeeded
+                    var summary = ""
+                    if ok, let path = result.libraryPath {
+                        do {
+                            try registry.load(id, from: path, version: result.version)
+                            // An earlier run's library from the same sources counts as built.
+                            let word = result.status == .unchanged ? "reused" : "built"
+                            summary = style.green(word.padding(to: 6)) + "  v\(result.version ?? 0)"
+                        } catch {
+                            ok = false
+                            text += style.red("error") + ": \(error)\n"
+                            summary = style.red("failed") + " (load)"
+                        }
+                    } else {
+                        let count = result.errors.count
+                        summary = style.red("failed") + " (\(count) error\(count == 1 ? "" : "s"))"
+                    }
+                    let time = Int(result.durationMilliseconds.rounded())
+                    text += "  \(id.padding(to: width + 2))\(summary)  \(style.dim("\(time) ms"))\n"
+                    HostLog.out(text)
+                    return ok
+                }
+            }
+            var failures = 0
+            for await ok in group where !ok { failures += 1 }
+            return failures
+        }
+        let built = ids.count - failures
+        HostLog.out("\(built) built, \(failures) failed\n")
+        return failures == 0 ? 0 : 1
+    }
+}
+
+/// Prints diagnostics the way the compiler does: `path:line:col: error: message`, then notes.
+enum DiagnosticPrinter {
+    static func format(_ diagnostic: Diagnostic, style: TerminalStyle) -> String {
+        var text = line(diagnostic, style: style)
+        for note in diagnostic.notes { text += line(note, style: style) }
+        return text
+    }
+
+    private static func line(_ diagnostic: Diagnostic, style: TerminalStyle) -> String {
+        let severity: String
+        switch diagnostic.severity {
+        case .error: severity = style.red("error")
+        case .warning: severity = style.yellow("warning")
+        case .note, .remark: severity = style.cyan(diagnostic.severity.rawValue)
+        }
+        var place = ""
+        if let file = diagnostic.file {
+            place = file
+            if let line = diagnostic.line { place += ":\(line)" }
+            if let column = diagnostic.column { place += ":\(column)" }
+            place = style.bold(place) + ": "
+        }
+        return "\(place)\(severity): \(diagnostic.message)\n"
+    }
+}

@@ -1,0 +1,23 @@
+import EdgeHTTP
+import EdgeSystem
+import Gateway
+import HandlerBuild
+import HandlerRuntime
+
+/// Options more than one command takes, declared once.
+public enum CommonOptions {
+    public static let handlers = Option<String>("--handlers", "DIR", help: "The handlers folder.", default: "handlers")
+    public static let release = Flag("--release", help: "Build handlers with optimizations (-O).")
+}
+
+extension ParsedArguments {
+    /// The project named by `--handlers`, or nil after saying that its folder is missing.
+    public func existingProject() -> Project? {
+        let project = Project(handlersDirectory: self[CommonOptions.handlers])
+        guard FilePath.isDirectory(project.handlersDirectory) else {
+            HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
+            return nil
+        }
+        return project
+    }
+}

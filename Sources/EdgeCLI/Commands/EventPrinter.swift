@@ -1,0 +1,125 @@
+import EdgeHTTP
+import EdgeSystem
+import Gateway
+import HandlerBuild
+import HandlerRuntime
+import Synchronization
+
+/// Prints dev server events, one line each.
+///
+/// During start-up the first builds are not announced one by one: the start-up summary lists
+/// them. Compile errors are printed once per failed build, grouped under their endpoint.
+final class EventPrinter: Sendable {
+    let style: TerminalStyle
+    private let starting = Atomic<Bool>(true)
+
+    init(style: TerminalStyle) { self.style = style }
+
+    /// From now on every event gets its line.
+    func startupFinished() { starting.store(false, ordering: .releasing) }
+
+    func print(_ event: DevEvent) {
+        switch event {
+        case .buildStarted, .endpointAdded, .routesChanged:
+            return
+        case .buildSucceeded(_, _, _, nil) where starting.load(ordering: .acquiring):
+            return
+        case .buildSucceeded(let id, let version, let milliseconds, let swap):
+            let time = "\(Int(milliseconds.rounded())) ms"
+            if let swap {
+                let draining = swap.draining ? " (\(swap.oldRequestsPending) draining)" : ""
+                HostLog.line("\(style.bold(id)): v\(version) built in \(time), \(style.green("swapped"))\(draining)")
+            } else {
+                HostLog.line("\(style.bold(id)): v\(version) built in \(time), \(style.green("serving"))")
+            }
+        case .buildFailed(let id, let diagnostics, _, let serving):
+            // The frontend can report one error twice (once per file it appears in): once here.
+            var seen = Set<String>()
+            var text = ""
+            for diagnostic in diagnostics where seen.insert(diagnostic.formatted).inserted {
+                text += DiagnosticPrinter.format(diagnostic, style: style)
+            }
+            let errors = diagnostics.filter { $0.severity == .error }.count
+            let fallback = serving.map { "v\($0) keeps serving" } ?? "no version serving"
+            text +=
+                "\(style.bold(id)): \(style.red("build failed")) (\(errors) error\(errors == 1 ? "" : "s")); \(fallback)\n"
+            HostLog.out(text)
+        case .routeError(let id, let error):
+            HostLog.out(
+                DiagnosticPrinter.format(error.diagnostic, style: style)
+                    + "\(style.bold(id)): \(style.red("not routed"))\n")
+        case .endpointRemoved(let id):
+            HostLog.line("\(style.bold(id)): removed")
+        case .retired(_, _, .idle):
+            return
+        case .retired(let id, let version, let reason):
+            HostLog.line(
+                style.dim("\(id): v\(version) retired (\(reason == .timedOut ? "drain timeout" : reason.rawValue))"))
+        case .handlerLog(let line):
+            HostLog.err(line + "\n")
+        case .crashed(let id, let version, let crash, let location):
+            let place = location.map { " at \($0)" } ?? ""
+            HostLog.err(
+                "\(style.bold(id)): v\(version) \(style.red("crashed"))\(place): \(crash.summary); "
+                    + "the request got a 500, the server keeps serving\n")
+        case .timedOut(let id, let version, let after):
+            HostLog.err(
+                "\(style.bold(id)): v\(version) \(style.yellow("timed out")) after \(DevServer.seconds(after)); "
+                    + "the request got a 504\n")
+        }
+    }
+}
+
+/// The start-up screen: where the server is, and every endpoint with its route, state and build.
+enum StartupSummary {
+    static func format(status: JSONValue, url: String, style: TerminalStyle) -> String {
+        var text = "\n  \(style.bold("edge-dev")) serving \(url)   dashboard \(url)/_edge/\n\n"
+        guard case .array(let endpoints) = status["endpoints"], !endpoints.isEmpty else {
+            return text + "  no endpoints yet: `edge-dev new NAME` makes one\n\n"
+        }
+        var rows: [[String]] = [["ENDPOINT", "ROUTE", "STATE", "VERSION", "BUILD"]]
+        for endpoint in endpoints {
+            let methods = strings(endpoint["methods"]).joined(separator: ",")
+            let paths = strings(endpoint["paths"]).joined(separator: " ")
+            let route = paths.isEmpty ? "" : "\(methods) \(paths)"
+            let build = endpoint["lastBuild"]
+            var buildText = "-"
+            if build?["reused"] == .bool(true) {
+                buildText = "reused (sources unchanged)"
+            } else if case .number(let milliseconds) = build?["durationMs"] {
+                buildText = "\(Int(milliseconds.rounded())) ms" + (build?["ok"] == .bool(false) ? " (failed)" : "")
+            }
+            var version = "-"
+            if case .number(let number) = endpoint["version"] { version = "v\(Int(number))" }
+            rows.append([
+                string(endpoint["id"]), route.isEmpty ? "-" : route, string(endpoint["state"]), version, buildText,
+            ])
+        }
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for (index, row) in rows.enumerated() {
+            var line = "  "
+            for column in 0..<5 {
+                let cell = column == 4 ? row[column] : row[column].padding(to: widths[column] + 2)
+                if index == 0 {
+                    line += style.dim(cell)
+                } else if column == 2 {
+                    line += row[column] == "loaded" ? style.green(cell) : style.red(cell)
+                } else {
+                    line += cell
+                }
+            }
+            text += line + "\n"
+        }
+        return text + "\n"
+    }
+
+    private static func string(_ value: JSONValue?) -> String {
+        if case .string(let text) = value { return text }
+        return "-"
+    }
+
+    private static func strings(_ value: JSONValue?) -> [String] {
+        guard case .array(let items) = value else { return [] }
+        return items.map { string($0) }
+    }
+}

@@ -1,0 +1,87 @@
+import EdgeHTTP
+import EdgeSystem
+import Gateway
+import HandlerBuild
+import HandlerRuntime
+
+/// `edge-dev new`: a new endpoint from a template that builds and answers at once.
+public enum NewCommand {
+    public static let method = Option<String>("--method", "METHOD", help: "The HTTP method, or * for any.", default: "GET")
+    public static let path = Option<String?>(
+        "--path", "PATH", help: "The route; {name} segments capture path parameters.", shown: "/<name>")
+
+    public static let spec = CommandSpec(
+        name: "new",
+        abstract: "Create a new endpoint: handlers/<name>/src/handler.swift and endpoint.json.",
+        arguments: [Argument("name", help: "The endpoint id: letters, digits, '-' and '_'.")],
+        options: [CommonOptions.handlers, method, path])
+
+    public static func run(_ arguments: ParsedArguments) async -> Int32 {
+        let name = arguments.positionals[0]
+        guard Project.isValidEndpointID(name) else {
+            HostLog.err(
+                "Error: Invalid endpoint name '\(name)': use letters, digits, '-' and '_' (not starting with '-')\n"
+                    + "\(spec.usage)\n")
+            return 2
+        }
+        let project = Project(handlersDirectory: arguments[CommonOptions.handlers])
+        let folder = project.endpointDirectory(name)
+        guard !FilePath.exists(folder) else {
+            HostLog.err("error: \(project.displayPath(folder)) already exists; choose another name\n")
+            return 1
+        }
+        let verb = arguments[method].uppercased()
+        let route = arguments[path] ?? "/\(name)"
+        let manifestText = JSONValue.object([("method", .string(verb)), ("path", .string(route))]).serialized + "\n"
+        let manifest: EndpointManifest
+        do {
+            manifest = try EndpointManifest.parse(manifestText, file: "--method/--path")
+        } catch {
+            HostLog.err("Error: \(error.message)\n\(spec.usage)\n")
+            return 2
+        }
+        let handlerPath = FilePath.join(project.sourceDirectory(name), "handler.swift")
+        do {
+            try FilePath.createDirectories(project.sourceDirectory(name))
+            try FilePath.write(manifestText, to: project.manifestPath(name))
+            try FilePath.write(template(name: name, method: verb, path: route), to: handlerPath)
+        } catch {
+            HostLog.err("error: cannot create \(project.displayPath(folder)): \(error)\n")
+            FilePath.removeTree(folder)
+            return 1
+        }
+        let summary = "\(manifest.methodList.joined(separator: ",")) \(route)"
+        HostLog.out(
+            """
+            created \(project.displayPath(handlerPath))
+            created \(project.displayPath(project.manifestPath(name))) (\(summary))
+            A running `edge-dev serve` picks it up at once; otherwise start one with `edge-dev serve`.
+
+            """)
+        return 0
+    }
+
+    static func template(name: String, method: String, path: String) -> String {
+        """
+        import EdgeSDK
+
+        /// \(method == "*" ? "Any method" : method) \(path)
+        ///
+        /// Edit and save: `edge-dev serve` rebuilds this endpoint and swaps it in at once.
+        func handle(_ ctx: Context, _ req: Request) async throws -> Response {
+            .ok(
+                Greeting(
+                    message: "Hello from \(name)!", endpoint: ctx.endpointID, version: ctx.version,
+                    parameters: req.pathParameters))
+        }
+
+        struct Greeting: Encodable {
+            var message: String
+            var endpoint: String
+            var version: Int
+            var parameters: [String: String]
+        }
+
+        """
+    }
+}

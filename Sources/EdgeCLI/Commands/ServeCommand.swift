@@ -1,0 +1,157 @@
+import Dispatch
+import EdgeHTTP
+import EdgeSystem
+import Gateway
+import Glibc
+import HandlerBuild
+import HandlerRuntime
+import Synchronization
+import Watcher
+
+/// `edge-dev serve`: builds every endpoint, serves them, and (with the watcher) hot-swaps on save.
+public enum ServeCommand {
+    public static let host = Option<String>(
+        "--host", "HOST", help: "Address to listen on; 0.0.0.0 exposes the server to the network.",
+        default: "127.0.0.1")
+    public static let port = Option<Int>(
+        "--port", "PORT", help: "Port to listen on; 0 picks a free one.", default: 8080, range: 0...65535)
+    public static let drainTimeout = Option<Duration>(
+        "--drain-timeout", help: "How long an old version may finish its requests after a swap.",
+        defaultSeconds: 30)
+    public static let handlerTimeout = Option<Duration>(
+        "--handler-timeout", help: "How long a handler may take before its request gets a 504.", defaultSeconds: 30)
+    public static let maxBody = Option<Int>(
+        "--max-body", "BYTES", help: "Largest request body accepted (413 beyond).", default: 16_777_216,
+        range: 0...Int(Int32.max))
+    public static let noWatch = Flag("--no-watch", help: "Serve without watching for changes (a production-like run).")
+    public static let noAccessLog = Flag("--no-access-log", help: "Do not print a line per request.")
+    public static let noLiveReload = Flag(
+        "--no-live-reload",
+        help: "Do not add the live-reload script to HTML responses (an endpoint may opt out alone).")
+    public static let noCrashBarrier = Flag(
+        "--no-crash-barrier",
+        help: "Call handlers without the crash barrier: a trapping handler ends the process (to measure the barrier).")
+    public static let noRestart = Flag(
+        "--no-restart",
+        help: "Serve from this process, without a supervisor that restarts it if it dies (for debuggers).")
+
+    public static let spec = CommandSpec(
+        name: "serve",
+        abstract: "Build every endpoint and serve them over HTTP; save a file to redeploy it.",
+        options: [
+            CommonOptions.handlers, host, port, CommonOptions.release, drainTimeout, handlerTimeout, maxBody, noWatch,
+            noAccessLog, noLiveReload, noCrashBarrier, noRestart,
+        ])
+
+    /// What the options say, checked.
+    public struct Options: Sendable {
+        public var handlers: String
+        public var host: String
+        public var port: Int
+        public var drainTimeout: Duration
+        public var handlerTimeout: Duration
+        public var maxBody: Int
+        public var release: Bool
+        public var watch: Bool
+        public var accessLog: Bool
+        public var crashBarrier: Bool
+        public var liveReload: Bool
+        /// Serve from this process, with no supervisor.
+        public var restart: Bool
+
+        public init(_ arguments: ParsedArguments) {
+            handlers = arguments[CommonOptions.handlers]
+            host = arguments[ServeCommand.host]
+            port = arguments[ServeCommand.port]
+            drainTimeout = arguments[ServeCommand.drainTimeout]
+            handlerTimeout = arguments[ServeCommand.handlerTimeout]
+            maxBody = arguments[ServeCommand.maxBody]
+            release = arguments[CommonOptions.release]
+            watch = !arguments[noWatch]
+            accessLog = !arguments[noAccessLog]
+            crashBarrier = !arguments[noCrashBarrier]
+            liveReload = !arguments[noLiveReload]
+            restart = !arguments[noRestart]
+        }
+    }
+
+    /// The gateway: builds, serves and watches until SIGINT or SIGTERM.
+    ///
+    /// `listener` is the socket the supervisor passed down (nil: bind one here); `restarts` how
+    /// often the supervisor restarted the gateway, for `/_edge/status`.
+    public static func serve(_ options: Options, listener: Socket?, restarts: Int) async -> Int32 {
+        let style = TerminalStyle(fd: 1)
+        let project = Project(handlersDirectory: options.handlers)
+        guard FilePath.isDirectory(project.handlersDirectory) else {
+            HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
+            return 1
+        }
+        let compiler: HandlerCompiler
+        do {
+            compiler = try HandlerCompiler(project: project, mode: options.release ? .release : .debug)
+        } catch {
+            HostLog.err("error: \(error)\n")
+            return 1
+        }
+        let printer = EventPrinter(style: style)
+        let devServer = DevServer(
+            project: project, compiler: compiler, drainTimeout: options.drainTimeout,
+            handlerTimeout: options.handlerTimeout, restarts: restarts, liveReload: options.liveReload,
+            report: { printer.print($0) })
+        devServer.discover()
+
+        var configuration = HTTPServer.Configuration()
+        configuration.host = options.host
+        configuration.port = options.port
+        configuration.limits.maxBodyBytes = options.maxBody
+        configuration.accessLog = options.accessLog
+        configuration.crashBarrier = options.crashBarrier
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(configuration: configuration, responder: devServer, listener: listener)
+            try server.start()
+        } catch {
+            HostLog.err("error: cannot listen on \(configuration.host):\(options.port): \(error)\n")
+            return 1
+        }
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        HostLog.line("listening on http://\(host):\(server.port)")
+
+        var watcher: ProjectWatcher?
+        if options.watch {
+            let applier = ChangeApplier(devServer: devServer)
+            do {
+                watcher = try ProjectWatcher(
+                    handlersDirectory: project.handlersDirectory,
+                    onChanges: { applier.apply($0) },
+                    onWarning: { HostLog.err(style.yellow("warning") + ": \($0)\n") })
+                watcher?.start()
+            } catch {
+                HostLog.err(
+                    style.yellow("warning") + ": not watching for changes: \(error); the server keeps serving\n")
+            }
+        }
+
+        let start = MonotonicClock.nanoseconds()
+        await devServer.buildAll()
+        let loaded = devServer.endpointIDs.filter { devServer.state(of: $0) == .loaded }.count
+        HostLog.out(
+            StartupSummary.format(status: devServer.status(), url: "http://\(host):\(server.port)", style: style))
+        HostLog.line(
+            "ready: \(loaded) of \(devServer.endpointIDs.count) endpoints serving (\(Int(MonotonicClock.milliseconds(since: start))) ms)"
+        )
+        printer.startupFinished()
+        let record = ServerRecord(
+            url: "http://\(host):\(server.port)", host: options.host, port: server.port, pid: getpid())
+        record.write(project)
+
+        let signal = await TerminationSignal.next()
+        HostLog.line("\(signal == SIGINT ? "interrupt" : "terminate"): finishing requests in flight, then exiting")
+        TerminationSignal.onSecondSignal { _exit(130) }
+        watcher?.stop()
+        ServerRecord.removeIfOurs(project)
+        let finished = await server.stop(grace: .seconds(10))
+        if !finished { HostLog.err("edge-dev: requests still running after 10 s; exiting anyway\n") }
+        return 0
+    }
+}

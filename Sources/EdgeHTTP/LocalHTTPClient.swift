@@ -1,0 +1,26 @@
+import EdgeSystem
+import Glibc
+
+/// A one-shot blocking GET to a local server, for small command-line tools (`edge-dev routes`,
+/// `edge-bench`). Not for the server's own use: it blocks its thread.
+public enum LocalHTTPClient {
+    /// The body of `GET path` on `host:port` (the response ends when the server closes).
+    public static func get(host: String = "127.0.0.1", port: Int, _ path: String) throws(SystemError) -> String {
+        let socket = try Socket.connect(host: host, port: port)
+        defer { socket.close() }
+        var request = "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        let sent = request.withUTF8 { bytes in
+            Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(bytes)) }
+        }
+        _ = try sent.get()
+        var received: [UInt8] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+        defer { buffer.deallocate() }
+        while let count = try socket.read(into: buffer), count > 0 {
+            received.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        guard let split = text.firstRange(of: "\r\n\r\n") else { throw SystemError("read", code: EPROTO) }
+        return String(text[split.upperBound...])
+    }
+}

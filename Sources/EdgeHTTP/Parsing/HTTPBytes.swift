@@ -1,0 +1,53 @@
+import EdgeSystem
+
+// Byte classes and comparisons of RFC 9110/9112, for the parser and the encoder.
+
+/// RFC 9110 `tchar`.
+@inline(__always)
+package func isTokenByte(_ c: UInt8) -> Bool {
+    switch c {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"):
+        return true
+    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+        UInt8(ascii: "'"),
+        UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"),
+        UInt8(ascii: "_"),
+        UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+        return true
+    default:
+        return false
+    }
+}
+
+@inline(__always)
+package func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+
+@inline(__always)
+package func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (HTTP's OWS).
+    package func trimmingCharacters() -> String {
+        var slice = Substring(self)
+        while let c = slice.first, c == " " || c == "\t" { slice = slice.dropFirst() }
+        while let c = slice.last, c == " " || c == "\t" { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
+
+extension String {
+    package func equalsASCIICaseInsensitive(_ lowercase: String) -> Bool {
+        guard utf8.count == lowercase.utf8.count else { return false }
+        return zip(utf8, lowercase.utf8).allSatisfy { a, b in
+            a == b || (a >= 0x41 && a <= 0x5A && a | 0x20 == b)
+        }
+    }
+}

@@ -1,0 +1,408 @@
+import EdgeSDK
+import EdgeSystem
+
+/// A request's head: the request line and header fields, validated.
+package struct HTTPRequestHead {
+    package enum Framing: Equatable {
+        case none
+        case length(Int)
+        case chunked
+    }
+
+    package var method: String
+    package var target: String
+    /// Percent-decoded path without the query.
+    package var path: String
+    package var queryItems: [QueryItem]
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    package var minorVersion: Int
+    package var headers: HTTPHeaders
+    package var keepAlive: Bool
+    package var expectsContinue: Bool
+    package var framing: Framing
+}
+
+/// An incremental HTTP/1.x request parser over a connection's receive buffer.
+///
+/// Strict where RFC 9112 says a server must be: conflicting framing, malformed lengths and chunk
+/// sizes, invalid field names, bare CR and obs-fold are all errors (400), so a request can never
+/// be read two ways by two parties (request smuggling).
+package struct HTTPRequestParser {
+    package enum Event {
+        /// Not enough bytes yet.
+        case needMore
+        /// The head is in and the client waits for `100 Continue` before sending the body.
+        case continueExpected
+        case request(HTTPRequestHead, body: [UInt8])
+    }
+
+    private enum State {
+        case head
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers(bytes: Int)
+    }
+
+    package let limits: HTTPLimits
+    private var state = State.head
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var scanned = 0
+    private var continueAnnounced = false
+
+    package init(limits: HTTPLimits) { self.limits = limits }
+
+    /// True between requests: no byte of the next request has been consumed.
+    package var isIdle: Bool {
+        if case .head = state { return true }
+        return false
+    }
+
+    /// Parses from `buffer[start...]`, advancing `start` past what it consumed.
+    package mutating func next(_ buffer: [UInt8], start: inout Int) throws(HTTPError) -> Event {
+        while true {
+            switch state {
+            case .head:
+                guard let end = findHeadEnd(buffer, from: start) else {
+                    try checkHeadSize(buffer, start: start, end: buffer.count)
+                    return .needMore
+                }
+                try checkHeadSize(buffer, start: start, end: end)
+                let parsed = try parseHead(buffer[start..<end])
+                start = end + 4
+                scanned = 0
+                head = parsed
+                body = []
+                continueAnnounced = false
+                switch parsed.framing {
+                case .none: return finish()
+                case .length(let count):
+                    if count == 0 { return finish() }
+                    body.reserveCapacity(count)
+                    state = .fixedBody(remaining: count)
+                case .chunked: state = .chunkSize
+                }
+            case .fixedBody(let remaining):
+                let available = min(remaining, buffer.count - start)
+                if available > 0 {
+                    body.append(contentsOf: buffer[start..<start + available])
+                    start += available
+                }
+                if remaining - available == 0 { return finish() }
+                state = .fixedBody(remaining: remaining - available)
+                return needMore()
+            case .chunkSize:
+                guard let lineEnd = findCRLF(buffer, from: start) else {
+                    if buffer.count - start > 1024 { throw HTTPError(400, "chunk size line too long") }
+                    return needMore()
+                }
+                let size = try parseChunkSize(buffer[start..<lineEnd])
+                start = lineEnd + 2
+                if size == 0 {
+                    state = .trailers(bytes: 0)
+                } else {
+                    guard body.count + size <= limits.maxBodyBytes else {
+                        throw HTTPError(413, "request body exceeds \(limits.maxBodyBytes) bytes")
+                    }
+                    state = .chunkData(remaining: size)
+                }
+            case .chunkData(let remaining):
+                let available = min(remaining, buffer.count - start)
+                if available > 0 {
+                    body.append(contentsOf: buffer[start..<start + available])
+                    start += available
+                }
+                if remaining - available > 0 {
+                    state = .chunkData(remaining: remaining - available)
+                    return .needMore
+                }
+                state = .chunkDataEnd
+            case .chunkDataEnd:
+                guard buffer.count - start >= 2 else { return .needMore }
+                guard buffer[start] == 0x0D && buffer[start + 1] == 0x0A else {
+                    throw HTTPError(400, "chunk data not followed by CRLF")
+                }
+                start += 2
+                state = .chunkSize
+            case .trailers(let bytes):
+                guard let lineEnd = findCRLF(buffer, from: start) else {
+                    if bytes + buffer.count - start > limits.maxHeadBytes {
+                        throw HTTPError(431, "trailer section too large")
+                    }
+                    return .needMore
+                }
+                let line = buffer[start..<lineEnd]
+                start = lineEnd + 2
+                if line.isEmpty { return finish() }
+                if line.contains(0x0D) { throw HTTPError(400, "bare CR in trailer") }
+                state = .trailers(bytes: bytes + line.count + 2)
+            }
+        }
+    }
+
+    private mutating func needMore() -> Event {
+        if let head, head.expectsContinue, !continueAnnounced {
+            continueAnnounced = true
+            return .continueExpected
+        }
+        return .needMore
+    }
+
+    private mutating func finish() -> Event {
+        state = .head
+        let request = head!
+        head = nil
+        let complete = body
+        body = []
+        return .request(request, body: complete)
+    }
+
+    // MARK: - Head
+
+    private mutating func findHeadEnd(_ buffer: [UInt8], from start: Int) -> Int? {
+        let from = max(start, start + scanned - 3)
+        let end = buffer.count
+        guard end - from >= 4 else {
+            scanned = end - start
+            return nil
+        }
+        let found: Int? = buffer.withUnsafeBufferPointer { bytes in
+            var index = from
+            while index + 3 < end {
+                if bytes[index + 3] != 0x0A {
+                    // The byte at +3 must be LF for a match at `index`; skip ahead past non-LFs.
+                    index += bytes[index + 3] == 0x0D ? 1 : 4
+                    continue
+                }
+                if bytes[index] == 0x0D && bytes[index + 1] == 0x0A && bytes[index + 2] == 0x0D {
+                    return index
+                }
+                index += 1
+            }
+            return nil
+        }
+        if found == nil { scanned = end - start }
+        return found
+    }
+
+    /// The head so far (`start..<end`) must fit the limit: 414 when even the request line does
+    /// not, 431 otherwise.
+    private func checkHeadSize(_ buffer: [UInt8], start: Int, end: Int) throws(HTTPError) {
+        guard end - start > limits.maxHeadBytes else { return }
+        let firstLineEnds = findCRLF(buffer, from: start).map { $0 - start <= limits.maxHeadBytes } ?? false
+        throw firstLineEnds
+            ? HTTPError(431, "request header fields exceed \(limits.maxHeadBytes) bytes")
+            : HTTPError(414, "request line exceeds \(limits.maxHeadBytes) bytes")
+    }
+
+    private func findCRLF(_ buffer: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index + 1 < buffer.count {
+            if buffer[index] == 0x0D && buffer[index + 1] == 0x0A { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    private func parseHead(_ bytes: ArraySlice<UInt8>) throws(HTTPError) -> HTTPRequestHead {
+        // Every line ends in CRLF: a CR or LF anywhere else is an error (RFC 9112 §2.2).
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = bytes.startIndex
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == 0x0D {
+                guard index + 1 < bytes.endIndex, bytes[index + 1] == 0x0A else {
+                    throw HTTPError(400, "bare CR in request head")
+                }
+                lines.append(bytes[lineStart..<index])
+                index += 2
+                lineStart = index
+                continue
+            }
+            if byte == 0x0A { throw HTTPError(400, "bare LF in request head") }
+            index += 1
+        }
+        lines.append(bytes[lineStart..<bytes.endIndex])
+
+        let (method, target, minorVersion) = try parseRequestLine(lines[0])
+        var headers = HTTPHeaders()
+        for line in lines.dropFirst() {
+            guard let first = line.first else { throw HTTPError(400, "empty header line") }
+            if first == 0x20 || first == 0x09 { throw HTTPError(400, "obsolete line folding in header field") }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                throw HTTPError(400, "header field without ':'")
+            }
+            let name = line[line.startIndex..<colon]
+            guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+                throw HTTPError(400, "invalid header field name '\(String(decoding: name, as: UTF8.self))'")
+            }
+            var value = line[(colon + 1)...]
+            while let c = value.first, c == 0x20 || c == 0x09 { value = value.dropFirst() }
+            while let c = value.last, c == 0x20 || c == 0x09 { value = value.dropLast() }
+            guard value.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else {
+                throw HTTPError(400, "invalid character in header field '\(String(decoding: name, as: UTF8.self))'")
+            }
+            headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            if headers.count > limits.maxHeaderCount {
+                throw HTTPError(431, "more than \(limits.maxHeaderCount) header fields")
+            }
+        }
+
+        if minorVersion == 1 {
+            let hosts = headers.values("Host")
+            guard hosts.count == 1 else {
+                throw HTTPError(400, hosts.isEmpty ? "missing Host header" : "more than one Host header")
+            }
+        }
+
+        let framing = try framing(headers, minorVersion: minorVersion)
+        let connection = headers.values("Connection").flatMap { $0.split(separator: ",") }.map {
+            $0.trimmingCharacters().lowercased()
+        }
+        let keepAlive = minorVersion == 1 ? !connection.contains("close") : connection.contains("keep-alive")
+
+        var expectsContinue = false
+        if let expect = headers.first("Expect") {
+            guard expect.lowercased() == "100-continue" else {
+                throw HTTPError(417, "unsupported expectation '\(expect)'")
+            }
+            expectsContinue = minorVersion == 1 && framing != .none && framing != .length(0)
+        }
+
+        let (path, query) = try splitTarget(target, method: method)
+        return HTTPRequestHead(
+            method: method, target: target, path: path, queryItems: Self.parseQuery(query),
+            minorVersion: minorVersion, headers: headers, keepAlive: keepAlive,
+            expectsContinue: expectsContinue, framing: framing)
+    }
+
+    private func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPError) -> (String, String, Int) {
+        let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw HTTPError(400, "malformed request line")
+        }
+        guard parts[0].allSatisfy(isTokenByte) else { throw HTTPError(400, "invalid method") }
+        guard parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw HTTPError(400, "invalid request target") }
+        let version = String(decoding: parts[2], as: UTF8.self)
+        let minor: Int
+        switch version {
+        case "HTTP/1.1": minor = 1
+        case "HTTP/1.0": minor = 0
+        default:
+            let bytes = Array(parts[2])
+            let isVersion =
+                bytes.count == 8 && version.hasPrefix("HTTP/") && bytes[6] == UInt8(ascii: ".")
+                && isDigit(bytes[5]) && isDigit(bytes[7])
+            throw isVersion
+                ? HTTPError(505, "HTTP version \(version) not supported") : HTTPError(400, "malformed HTTP version")
+        }
+        return (String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self), minor)
+    }
+
+    private func framing(_ headers: HTTPHeaders, minorVersion: Int) throws(HTTPError) -> HTTPRequestHead.Framing {
+        let transferEncodings = headers.values("Transfer-Encoding")
+        let lengths = headers.values("Content-Length")
+        if !transferEncodings.isEmpty {
+            guard lengths.isEmpty else { throw HTTPError(400, "both Content-Length and Transfer-Encoding") }
+            guard minorVersion == 1 else { throw HTTPError(400, "Transfer-Encoding in an HTTP/1.0 request") }
+            let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map {
+                $0.trimmingCharacters().lowercased()
+            }
+            guard codings.last == "chunked" else { throw HTTPError(400, "Transfer-Encoding must end with chunked") }
+            guard codings.count == 1 else {
+                throw HTTPError(501, "unsupported transfer coding '\(codings.dropLast().joined(separator: ", "))'")
+            }
+            return .chunked
+        }
+        guard !lengths.isEmpty else { return .none }
+        var length: Int?
+        for value in lengths.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
+            let text = value.trimmingCharacters()
+            guard !text.isEmpty, text.utf8.allSatisfy(isDigit), text.utf8.count <= 18, let parsed = Int(text) else {
+                throw HTTPError(400, "invalid Content-Length '\(text)'")
+            }
+            if let length, length != parsed { throw HTTPError(400, "conflicting Content-Length values") }
+            length = parsed
+        }
+        guard length! <= limits.maxBodyBytes else {
+            throw HTTPError(413, "request body of \(length!) bytes exceeds \(limits.maxBodyBytes)")
+        }
+        return .length(length!)
+    }
+
+    private func splitTarget(_ target: String, method: String) throws(HTTPError) -> (String, Substring) {
+        var rest = Substring(target)
+        if target == "*" {
+            guard method == "OPTIONS" else { throw HTTPError(400, "'*' target is only for OPTIONS") }
+            return ("*", "")
+        }
+        if !rest.hasPrefix("/") {
+            // absolute-form: http://host[:port]/path?query
+            let lower = rest.lowercased()
+            guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
+                throw HTTPError(400, "invalid request target")
+            }
+            rest = rest.dropFirst(lower.hasPrefix("http://") ? 7 : 8)
+            rest = rest.firstIndex(where: { $0 == "/" || $0 == "?" }).map { rest[$0...] } ?? "/"
+            if rest.hasPrefix("?") { rest = "/" + rest }
+        }
+        let queryStart = rest.firstIndex(of: "?")
+        let rawPath = queryStart.map { rest[..<$0] } ?? rest
+        let query = queryStart.map { rest[rest.index(after: $0)...] } ?? ""
+        guard let path = Self.percentDecode(rawPath, plusAsSpace: false), !path.utf8.contains(0) else {
+            throw HTTPError(400, "invalid percent-encoding in path")
+        }
+        return (path, query)
+    }
+
+    package static func parseQuery(_ query: Substring) -> [QueryItem] {
+        guard !query.isEmpty else { return [] }
+        return query.split(separator: "&").map { pair in
+            let (name, value) =
+                pair.firstIndex(of: "=").map { (pair[..<$0], pair[pair.index(after: $0)...]) } ?? (pair, "")
+            return QueryItem(
+                name: percentDecode(name, plusAsSpace: true) ?? String(name),
+                value: percentDecode(value, plusAsSpace: true) ?? String(value))
+        }
+    }
+
+    /// Percent-decodes `text`; nil when an escape is malformed or the result is not UTF-8.
+    package static func percentDecode(_ text: Substring, plusAsSpace: Bool) -> String? {
+        guard text.utf8.contains(UInt8(ascii: "%")) || (plusAsSpace && text.utf8.contains(UInt8(ascii: "+"))) else {
+            return String(text)
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                bytes.append(high << 4 | low)
+            } else if plusAsSpace && byte == UInt8(ascii: "+") {
+                bytes.append(0x20)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPError) -> Int {
+        var digits = line
+        if let semicolon = line.firstIndex(of: UInt8(ascii: ";")) { digits = line[..<semicolon] }
+        while let c = digits.last, c == 0x20 || c == 0x09 { digits = digits.dropLast() }
+        guard !digits.isEmpty, digits.count <= 15 else { throw HTTPError(400, "invalid chunk size") }
+        var size = 0
+        for byte in digits {
+            guard let value = hexValue(byte) else { throw HTTPError(400, "invalid chunk size") }
+            size = size << 4 | Int(value)
+        }
+        if line.contains(0x0D) || line.contains(0x0A) { throw HTTPError(400, "bare CR in chunk size line") }
+        return size
+    }
+}

@@ -1,0 +1,37 @@
+import EdgeSystem
+
+/// One line per request, for the terminal: `GET /hello 200 0.31 ms hello v1`.
+enum AccessLog {
+    /// Appends the line to `out` (the loop's log buffer) without building it as a string first.
+    static func append(
+        method: String, target: String, status: Int, started: UInt64, tag: String?, to out: inout [UInt8]
+    ) {
+        let micros = (MonotonicClock.nanoseconds() &- started) / 1000
+        out.append(contentsOf: method.utf8)
+        out.append(0x20)
+        out.append(contentsOf: target.utf8)
+        out.append(0x20)
+        out.append(contentsOf: String(status).utf8)
+        out.append(0x20)
+        out.append(contentsOf: String(micros / 1000).utf8)
+        if micros < 10_000 {
+            out.append(contentsOf: [UInt8(ascii: "."), UInt8(ascii: "0") + UInt8(micros % 1000 / 100)])
+            out.append(UInt8(ascii: "0") + UInt8(micros % 100 / 10))
+        }
+        out.append(contentsOf: " ms".utf8)
+        if let tag {
+            out.append(0x20)
+            out.append(contentsOf: tag.utf8)
+        }
+        out.append(0x0A)
+    }
+
+    static func code(_ status: Int) -> String {
+        HTTPStatus.reason(status).lowercased().replacingSpaces()
+    }
+}
+
+extension String {
+    func replacingSpaces() -> String { String(map { $0 == " " ? "_" : $0 }) }
+
+}

@@ -1,0 +1,58 @@
+import EdgeSDK
+import EdgeSystem
+
+/// A request as the server hands it to a responder: the handler-facing `Request` plus what only
+/// the server knows.
+public struct IncomingRequest: Sendable {
+    public var request: Request
+    /// The method as sent (`HEAD` is routed as `GET`, and `request.method` says `GET`).
+    public var wireMethod: String
+    public var isLoopback: Bool
+
+    public init(request: Request, wireMethod: String, isLoopback: Bool) {
+        self.request = request
+        self.wireMethod = wireMethod
+        self.isLoopback = isLoopback
+    }
+
+    /// True when the client prefers HTML (a browser), for error pages.
+    public var wantsHTML: Bool {
+        request.header("Accept")?.contains("text/html") ?? false
+    }
+}
+
+/// How a responder answers: at once, or by work that runs as a task on the connection's loop.
+public enum Reply: Sendable {
+    /// `tag` goes in the access log (for example `hello v3`).
+    case now(Response, tag: String?)
+    case later(Deferred)
+    /// A response whose body keeps coming (Server-Sent Events): the head and `response.body` go at
+    /// once, then whatever `start`'s writer is given, until either side closes.
+    case stream(Response, tag: String?, start: @Sendable (StreamWriter) -> Void)
+
+    /// Work whose answer comes later, from handler code that may trap or never return.
+    public struct Deferred: Sendable {
+        public var tag: String?
+        /// After this the request is answered with `failure(.timedOut)`; nil waits for ever.
+        public var timeout: Duration?
+        public var work: @Sendable () async -> Response
+        /// The answer when `work` trapped or timed out. Called once, on the loop thread, and
+        /// never together with a response from `work`: it must release what `work` would have.
+        public var failure: @Sendable (HandlerFailure) -> Response
+
+        public init(
+            tag: String?, timeout: Duration?, work: @escaping @Sendable () async -> Response,
+            failure: @escaping @Sendable (HandlerFailure) -> Response
+        ) {
+            self.tag = tag
+            self.timeout = timeout
+            self.work = work
+            self.failure = failure
+        }
+    }
+}
+
+/// What answers requests once the server has parsed them.
+public protocol HTTPResponder: Sendable {
+    func reply(to request: IncomingRequest) -> Reply
+}

@@ -1,0 +1,78 @@
+import CSystem
+import EdgeSDK
+import EdgeSystem
+import Glibc
+import Synchronization
+
+/// The HTTP/1.1 server: one listening socket shared by one event loop per core.
+public final class HTTPServer: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 picks a free port.
+        public var port = 8080
+        public var limits = HTTPLimits()
+        /// Event loops (threads); defaults to the number of cores.
+        public var loops = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        /// One line per request on standard output.
+        public var accessLog = true
+        /// Runs handler code under the crash barrier: a trap costs its request a 500, not the
+        /// process. Off only to measure what the barrier costs.
+        public var crashBarrier = true
+        /// A handler that keeps its loop's thread this long without yielding (a busy loop, a
+        /// blocking call) is left to that thread; the loop's other connections move to a new one.
+        public var stallThreshold: Duration = .milliseconds(500)
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    let responder: any HTTPResponder
+    let listener: Socket
+    private var loops: [EventLoop] = []
+    public let port: Int
+
+    /// Binds and listens at once (so the port is known and connections queue), serving starts
+    /// with `start()`.
+    ///
+    /// `listener`, when given, is a socket already listening (the supervisor's, kept across
+    /// restarts of this process); host and port are then only what it was opened with.
+    public init(configuration: Configuration, responder: any HTTPResponder, listener: Socket? = nil)
+        throws(SystemError)
+    {
+        self.configuration = configuration
+        self.responder = responder
+        raiseOpenFileLimit()
+        if let listener {
+            try listener.setNonBlocking()
+            self.listener = listener
+        } else {
+            self.listener = try Socket.listen(host: configuration.host, port: configuration.port)
+        }
+        port = self.listener.localPort
+    }
+
+    /// Starts the event loop threads.
+    public func start() throws(SystemError) {
+        for index in 0..<max(1, configuration.loops) {
+            let loop = try EventLoop(index: index, server: self)
+            loops.append(loop)
+            try loop.start()
+        }
+    }
+
+    /// Connections now open.
+    public var openConnections: Int { loops.reduce(0) { $0 + $1.openConnections } }
+
+    /// Stops accepting, closes idle connections, and waits up to `grace` for requests in flight
+    /// to be answered. Returns true if everything finished in time.
+    public func stop(grace: Duration) async -> Bool {
+        for loop in loops { loop.requestStop() }
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            if loops.allSatisfy(\.isStopped) { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        listener.close()
+        return loops.allSatisfy(\.isStopped)
+    }
+}

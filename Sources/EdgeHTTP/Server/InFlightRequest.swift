@@ -1,0 +1,60 @@
+import CSystem
+import EdgeSDK
+import EdgeSystem
+import Synchronization
+
+/// A request whose answer a task is computing, and that task's executor.
+///
+/// Being the task's executor preference (child tasks inherit it) means every job of the request
+/// passes through `enqueue` here, so the loop always knows whose code it is running: that is how
+/// the crash barrier pins a trap to one request, and how the abandoned jobs of a crashed request
+/// are dropped.
+final class InFlightRequest: TaskExecutor, @unchecked Sendable {
+    let loop: EventLoop
+    /// Monotonic nanoseconds after which the request is answered with a timeout; 0 for never.
+    let deadline: UInt64
+    let timeout: Duration?
+    let failure: @Sendable (HandlerFailure) -> Response
+    /// Set on the loop thread; cleared once answered so a leaked request holds no connection.
+    var connection: Connection?
+    private let trapped = Atomic<Bool>(false)
+
+    init(loop: EventLoop, connection: Connection, deferred: Reply.Deferred) {
+        self.loop = loop
+        self.connection = connection
+        self.timeout = deferred.timeout
+        self.failure = deferred.failure
+        if let timeout = deferred.timeout {
+            deadline = MonotonicClock.nanoseconds() &+ timeout.nanoseconds
+        } else {
+            deadline = 0
+        }
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        loop.enqueue(UnownedJob(job), for: self)
+    }
+
+    /// True once one of the request's jobs trapped: its other jobs are not run.
+    var hasTrapped: Bool { trapped.load(ordering: .acquiring) }
+
+    func markTrapped() { trapped.store(true, ordering: .releasing) }
+
+    /// The handler's own answer, at the end of the request's task. Inside the guarded job the
+    /// answer is only queued; the loop writes it after the job.
+    func deliver(_ response: Response) {
+        loop.onLoopThread { self.connection?.answer(self, with: .response(response)) }
+    }
+
+    /// Answers with `failure(...)` instead (a trap or a timeout), unless already answered.
+    func fail(_ failure: HandlerFailure) {
+        loop.onLoopThread { self.connection?.answer(self, with: .failure(failure)) }
+    }
+}
+
+extension InFlightRequest {
+    enum Outcome {
+        case response(Response)
+        case failure(HandlerFailure)
+    }
+}

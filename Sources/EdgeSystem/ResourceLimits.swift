@@ -1,0 +1,15 @@
+import Glibc
+
+/// Raises the open-files soft limit to the hard limit: a server with 1,000 keep-alive clients
+/// needs more than the usual 1,024 descriptors. Returns the new soft limit.
+@discardableResult
+public func raiseOpenFileLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+    if limit.rlim_cur < limit.rlim_max {
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+    return Int(limit.rlim_cur)
+}

@@ -1,0 +1,72 @@
+import Dispatch
+
+import Glibc
+
+/// Runs a tool of the toolchain as a child process, with its output sent to a file.
+///
+/// Output goes to a file rather than a pipe so a compiler that writes a lot can never block on a
+/// full pipe; the compiler reads it back afterwards. Cancelling the awaiting task kills the child,
+/// which is how a newer save supersedes a build in progress.
+package enum Subprocess {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Runs `executable` with `arguments`; returns its exit status (128 + signal if killed).
+    package static func run(
+        _ executable: String, _ arguments: [String], outputFile: String,
+        environment overrides: [String: String] = [:]
+    ) async throws -> Int32 {
+        let pid = try spawn(executable, arguments, outputFile: outputFile, overrides: overrides)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+                DispatchQueue.global().async {
+                    continuation.resume(returning: waitForExit(pid))
+                }
+            }
+        } onCancel: {
+            kill(pid, SIGKILL)
+        }
+    }
+
+    private static func spawn(
+        _ executable: String, _ arguments: [String], outputFile: String, overrides: [String: String]
+    ) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var environment: [String] = []
+        var index = 0
+        while let entry = environ[index] {
+            let pair = String(cString: entry)
+            let name = pair.split(separator: "=", maxSplits: 1).first.map(String.init) ?? pair
+            if overrides[name] == nil { environment.append(pair) }
+            index += 1
+        }
+        environment += overrides.map { "\($0.key)=\($0.value)" }
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard result == 0 else {
+            throw Failure(description: "cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        return pid
+    }
+
+    private static func waitForExit(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        guard (try? retryingOnInterrupt("waitpid", { waitpid(pid, &status, 0) })) != nil else { return -1 }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+}

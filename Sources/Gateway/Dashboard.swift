@@ -1,0 +1,174 @@
+import EdgeHTTP
+import EdgeSystem
+import HandlerBuild
+import HandlerRuntime
+
+/// The page at `/_edge/`: every endpoint with its route, state, version, last build, requests,
+/// crashes and current compile errors (with the source line), rendered on the server so it reads
+/// with JavaScript off; with JavaScript on it follows `/_edge/events` and re-renders its endpoint
+/// section from `/_edge/fragment` after each event, without reloading.
+///
+/// Self-contained: no external assets, so it works offline and behind any proxy.
+enum Dashboard {
+    static func page(status: JSONValue, project: Project) -> String {
+        """
+        <!doctype html><html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>edge-dev</title><style>\(style)</style></head><body>
+        <header><h1>edge-dev</h1><span id="live" class="badge">live updates need JavaScript</span>
+        <span class="muted">\(ErrorPage.escape(project.handlersDirectory))</span></header>
+        <main><section id="endpoints">\(fragment(status: status, project: project))</section>
+        <section><h2>Events</h2><ul id="events" class="events"><li class="muted">Events appear here as they happen.</li></ul></section>
+        </main><script>\(script)</script></body></html>
+        """
+    }
+
+    /// The endpoint section alone, as `/_edge/fragment` serves it.
+    static func fragment(status: JSONValue, project: Project) -> String {
+        var html = ""
+        let stats = status["stats"]
+        html +=
+            "<p class=\"summary\">\(number(stats?["loadedCount"])) serving, \(number(stats?["drainingCount"])) draining, "
+        html += "\(number(stats?["activeRequests"])) requests in flight"
+        if let restarts = status["gateway"]?["restarts"], number(restarts) != "0" {
+            html += ", gateway restarted \(number(restarts)) times"
+        }
+        html += "</p>"
+        guard case .array(let endpoints) = status["endpoints"], !endpoints.isEmpty else {
+            return html + "<p class=\"muted\">No endpoints yet: add a folder under handlers/ with a src/ folder.</p>"
+        }
+        html += """
+            <table><thead><tr><th>Endpoint</th><th>Route</th><th>State</th><th>Version</th>\
+            <th>Last build</th><th>Active</th><th>Draining</th><th>Crashes</th></tr></thead><tbody>
+            """
+        var problems = ""
+        for endpoint in endpoints {
+            let id = text(endpoint["id"])
+            let state = text(endpoint["state"])
+            let methods = strings(endpoint["methods"]).joined(separator: " ")
+            let paths = strings(endpoint["paths"]).map(ErrorPage.escape).joined(separator: "<br>")
+            let build = endpoint["lastBuild"]
+            var buildCell = "<span class=\"muted\">building…</span>"
+            if let build, build != .null {
+                let ok = build["ok"] == .bool(true)
+                let at = text(build["time"]).dropFirst(11).prefix(8)
+                buildCell =
+                    "<span class=\"\(ok ? "ok" : "bad")\">\(ok ? "built" : "failed")</span> in \(number(build["durationMs"])) ms"
+                    + (at.isEmpty ? "" : " <span class=\"muted\">at \(at) UTC</span>")
+                if build["reused"] == .bool(true) {
+                    buildCell =
+                        "<span class=\"ok\">reused</span> <span class=\"muted\">(sources unchanged since an earlier run)</span>"
+                }
+            }
+            html += """
+                <tr id="endpoint-\(ErrorPage.escape(id))" data-state="\(state)"><td><b>\(ErrorPage.escape(id))</b></td>\
+                <td><code>\(ErrorPage.escape(methods))</code> \(paths)</td>\
+                <td><span class="state \(state)">\(state)</span></td><td class="version">\(endpoint["version"] == .null ? "–" : "v" + number(endpoint["version"]))</td>\
+                <td>\(buildCell)</td><td>\(number(endpoint["activeRequests"]))</td><td>\(number(endpoint["drainingRequests"]))</td>\
+                <td>\(number(endpoint["crashes"]))</td></tr>
+                """
+            problems += details(id: id, endpoint: endpoint, project: project)
+        }
+        html += "</tbody></table>"
+        if !problems.isEmpty { html += "<h2>Problems</h2>" + problems }
+        return html
+    }
+
+    /// Compile errors (with the source line and a caret), a route error, the last crash.
+    private static func details(id: String, endpoint: JSONValue, project: Project) -> String {
+        var html = ""
+        if case .array(let diagnostics) = endpoint["lastBuild"]?["diagnostics"],
+            endpoint["lastBuild"]?["ok"] == .bool(false)
+        {
+            for diagnostic in diagnostics where diagnostic["severity"] == "error" {
+                html += diagnosticHTML(diagnostic, project: project)
+            }
+        }
+        if let route = endpoint["routeError"], route != .null { html += diagnosticHTML(route, project: project) }
+        if let crash = endpoint["lastCrash"], crash != .null {
+            let place = crash["location"].flatMap { $0 == .null ? nil : " at " + text($0) } ?? ""
+            html +=
+                "<div class=\"diag\"><div class=\"place\">last crash (v\(number(crash["version"])), \(ErrorPage.escape(text(crash["time"]))))\(ErrorPage.escape(place))</div>"
+            html += "<pre>\(ErrorPage.escape(text(crash["message"])))</pre></div>"
+        }
+        guard !html.isEmpty else { return "" }
+        return
+            "<article class=\"problem\" data-endpoint=\"\(ErrorPage.escape(id))\"><h3>\(ErrorPage.escape(id))</h3>\(html)</article>"
+    }
+
+    private static func diagnosticHTML(_ diagnostic: JSONValue, project: Project) -> String {
+        let file = text(diagnostic["file"])
+        var place = file
+        if case .number(let line) = diagnostic["line"] {
+            place += ":\(Int(line))"
+            if case .number(let column) = diagnostic["column"] { place += ":\(Int(column))" }
+        }
+        var html =
+            "<div class=\"diag\"><div class=\"place\">\(ErrorPage.escape(place)): \(ErrorPage.escape(text(diagnostic["message"])))</div>"
+        var line: Int?
+        var column: Int?
+        if case .number(let number) = diagnostic["line"] { line = Int(number) }
+        if case .number(let number) = diagnostic["column"] { column = Int(number) }
+        html += ErrorPage.sourceExcerpt(file: file, line: line, column: column, project: project)
+        return html + "</div>"
+    }
+
+    private static func text(_ value: JSONValue?) -> String {
+        if case .string(let text) = value { return text }
+        return ""
+    }
+
+    private static func number(_ value: JSONValue?) -> String {
+        guard case .number(let number) = value else { return "0" }
+        return number.rounded() == number ? String(Int(number)) : String(number)
+    }
+
+    private static func strings(_ value: JSONValue?) -> [String] {
+        guard case .array(let items) = value else { return [] }
+        return items.map { text($0) }
+    }
+
+    private static let style = """
+        body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
+        header{display:flex;gap:1em;align-items:baseline;padding:.8em 1.5em;background:#1d1d1f;color:#fff}
+        header h1{font-size:1.2em;margin:0}main{padding:1em 1.5em}h2{font-size:1.05em;margin:1.4em 0 .5em}
+        table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:.45em .7em;border-bottom:1px solid #e5e5e5;vertical-align:top}
+        th{font-weight:600;color:#555;font-size:.9em}code{font-size:.92em}.muted{color:#888}
+        .badge{font-size:.8em;padding:.1em .6em;border-radius:1em;background:#555}.badge.on{background:#1a7f37}.badge.off{background:#b35900}
+        .state{padding:.1em .5em;border-radius:.3em;font-size:.9em}.loaded{background:#dafbe1}.draining{background:#fff1c2}
+        .error{background:#ffd7d5}.created,.compiled{background:#eee}.ok{color:#1a7f37}.bad{color:#cf222e;font-weight:600}
+        .problem{background:#fff;border:1px solid #f0c4c4;border-radius:.4em;padding:.2em 1em;margin:.6em 0}.problem h3{font-size:1em}
+        .diag{margin:.6em 0}.place{font-weight:600;color:#b00}pre{background:#f6f6f6;padding:.5em;overflow:auto;margin:.3em 0}
+        .events{font:12px/1.5 ui-monospace,monospace;list-style:none;padding-left:0;max-height:20em;overflow:auto}
+        """
+
+    private static let script = """
+        (function(){
+          var live=document.getElementById('live'),list=document.getElementById('events'),pending=null,first=true;
+          if(!window.EventSource){return;}
+          function refresh(){clearTimeout(pending);pending=setTimeout(function(){
+            fetch('/_edge/fragment',{cache:'no-store'}).then(function(r){return r.text();})
+              .then(function(html){document.getElementById('endpoints').innerHTML=html;});},40);}
+          function describe(e){var t=e.type,s=e.endpoint?e.endpoint+': ':'';
+            if(t==='build-succeeded')return s+'v'+e.version+' built in '+e.durationMs+' ms';
+            if(t==='swapped')return s+'swapped v'+e.from+' → v'+e.to+(e.draining?' ('+e.draining+' draining)':'');
+            if(t==='build-failed'){var n=e.diagnostics.filter(function(d){return d.severity==='error';}).length;
+              return s+'build failed ('+n+(n===1?' error)':' errors)')+(e.serving?', v'+e.serving+' keeps serving':'');}
+            if(t==='build-started')return s+'building…';
+            if(t==='retired'||t==='drained')return s+'v'+e.version+' '+(t==='drained'?'drained':'retired')+' ('+e.reason+')';
+            if(t==='crashed')return s+'v'+e.version+' crashed: '+e.message;
+            if(t==='log')return e.line;
+            return s+t+(e.version?' v'+e.version:'');}
+          var source=new EventSource('/_edge/events');
+          source.onopen=function(){live.textContent='live';live.className='badge on';};
+          source.onerror=function(){live.textContent='reconnecting…';live.className='badge off';};
+          source.onmessage=function(m){var e=JSON.parse(m.data);
+            if(e.type==='snapshot'){if(!first)refresh();first=false;return;}
+            if(list.firstElementChild&&list.firstElementChild.className==='muted')list.innerHTML='';
+            var item=document.createElement('li');item.className='event '+e.type;
+            item.textContent=(e.time||'').slice(11,19)+'  '+describe(e);list.insertBefore(item,list.firstChild);
+            while(list.children.length>100)list.removeChild(list.lastChild);
+            refresh();};
+        })();
+        """
+}

@@ -1,0 +1,24 @@
+import EdgeHTTP
+import EdgeSystem
+import HandlerBuild
+import HandlerRuntime
+
+/// What happens in a running dev server, as the terminal (and later the dashboard) shows it.
+public enum DevEvent: Sendable {
+    case buildStarted(endpoint: String)
+    /// `swap` is nil for a first load.
+    case buildSucceeded(endpoint: String, version: Int, milliseconds: Double, swap: SwapResult?)
+    /// `serving` is the version that keeps serving, if any.
+    case buildFailed(endpoint: String, diagnostics: [Diagnostic], milliseconds: Double, serving: Int?)
+    case routeError(endpoint: String, error: ManifestError)
+    case routesChanged(endpoint: String)
+    case endpointAdded(endpoint: String)
+    case endpointRemoved(endpoint: String)
+    case retired(endpoint: String, version: Int, reason: RetireReason)
+    case handlerLog(String)
+    /// A handler trapped; its request got a 500. `location` is the trapping source line when the
+    /// runtime gave no message and the line tables know it.
+    case crashed(endpoint: String, version: Int, crash: HandlerCrash, location: String?)
+    /// A handler did not answer in time; its request got a 504.
+    case timedOut(endpoint: String, version: Int, after: Duration)
+}

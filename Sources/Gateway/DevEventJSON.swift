@@ -1,0 +1,81 @@
+import EdgeHTTP
+import EdgeSystem
+import Glibc
+import HandlerBuild
+import HandlerRuntime
+
+extension DevEvent {
+    /// The event as one JSON object for `/_edge/events`; its `type` says which event it is.
+    /// A build that swapped gives two objects: `build-succeeded`, then `swapped`.
+    public var jsonObjects: [JSONValue] {
+        switch self {
+        case .buildStarted(let id):
+            return [Self.object("build-started", id)]
+        case .buildSucceeded(let id, let version, let milliseconds, let swap):
+            var objects = [
+                Self.object(
+                    "build-succeeded", id,
+                    [("version", JSONValue(version)), ("durationMs", Self.rounded(milliseconds))])
+            ]
+            if let swap {
+                objects.append(
+                    Self.object(
+                        "swapped", id,
+                        [
+                            ("from", swap.oldVersion.map { JSONValue($0) } ?? .null),
+                            ("to", JSONValue(swap.newVersion)),
+                            ("draining", JSONValue(swap.draining ? swap.oldRequestsPending : 0)),
+                        ]))
+            }
+            return objects
+        case .buildFailed(let id, let diagnostics, let milliseconds, let serving):
+            return [
+                Self.object(
+                    "build-failed", id,
+                    [
+                        ("durationMs", Self.rounded(milliseconds)),
+                        ("diagnostics", .array(diagnostics.map(DevServer.json))),
+                        ("serving", serving.map { JSONValue($0) } ?? .null),
+                    ])
+            ]
+        case .routeError(let id, let error):
+            return [Self.object("route-error", id, [("diagnostic", DevServer.json(error.diagnostic))])]
+        case .routesChanged(let id):
+            return [Self.object("routes-changed", id)]
+        case .endpointAdded(let id):
+            return [Self.object("endpoint-added", id)]
+        case .endpointRemoved(let id):
+            return [Self.object("endpoint-removed", id)]
+        case .retired(let id, let version, let reason):
+            let type = reason == .drained ? "drained" : "retired"
+            return [Self.object(type, id, [("version", JSONValue(version)), ("reason", .string(reason.rawValue))])]
+        case .handlerLog(let line):
+            return [.object([("type", "log"), ("time", Self.now), ("line", .string(line))])]
+        case .crashed(let id, let version, let crash, let location):
+            return [
+                Self.object(
+                    "crashed", id,
+                    [
+                        ("version", JSONValue(version)), ("message", .string(crash.summary)),
+                        ("location", JSONValue(location)),
+                    ])
+            ]
+        case .timedOut(let id, let version, let after):
+            return [
+                Self.object(
+                    "timed-out", id,
+                    [("version", JSONValue(version)), ("afterMs", JSONValue(Int(after.nanoseconds / 1_000_000)))])
+            ]
+        }
+    }
+
+    private static func object(_ type: String, _ endpoint: String, _ more: [(String, JSONValue)] = []) -> JSONValue {
+        .object([("type", .string(type)), ("endpoint", .string(endpoint)), ("time", now)] + more)
+    }
+
+    private static func rounded(_ milliseconds: Double) -> JSONValue {
+        JSONValue((milliseconds * 10).rounded() / 10)
+    }
+
+    private static var now: JSONValue { .string(ISOTime.format(time(nil))) }
+}

@@ -1,0 +1,394 @@
+import EdgeSDK
+import EdgeSystem
+import Glibc
+import HandlerRuntime
+
+/// Builds one endpoint's sources into a fresh `libhandler_<id>.so`.
+///
+/// It drives `swift-frontend`, `swift-autolink-extract` and `clang` directly rather than
+/// `swiftc` or `swift build`: the driver costs a third of a small handler's build time
+/// (docs/architecture.md, "Compile latency"). Each version goes to its own folder because `dlopen`
+/// returns the old code for a path it has already opened.
+public actor HandlerCompiler {
+    public nonisolated let project: Project
+    public nonisolated let toolchain: Toolchain
+    public nonisolated let sdk: SDKLocation
+    public nonisolated let mode: BuildMode
+
+    private let limiter: AsyncSemaphore
+    private var endpoints: [String: EndpointBuilds] = [:]
+    private var warmUpTask: Task<Double, Never>?
+
+    private struct EndpointBuilds {
+        var generation = 0
+        var running: Task<BuildResult, Never>?
+        var last: BuildResult?
+        var nextVersion = 1
+        var cleaned = false
+    }
+
+    /// `maxConcurrentBuilds` defaults to the number of cores.
+    public init(
+        project: Project, toolchain: Toolchain, sdk: SDKLocation, mode: BuildMode = .debug,
+        maxConcurrentBuilds: Int? = nil
+    ) {
+        self.project = project
+        self.toolchain = toolchain
+        self.sdk = sdk
+        self.mode = mode
+        self.limiter = AsyncSemaphore(maxConcurrentBuilds ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Locates the toolchain on PATH and the SDK this process loaded.
+    public init(project: Project, mode: BuildMode = .debug) throws {
+        self.init(project: project, toolchain: try Toolchain.locate(), sdk: try SDKLocation.locate(), mode: mode)
+    }
+
+    // MARK: - Warm-up
+
+    /// Fills the shared module cache by compiling a file that imports EdgeSDK and Foundation, so
+    /// the first real build does not pay for it (1.8 s cold against 0.5 s warm for a Foundation
+    /// user). Runs once; later calls wait for the first. Returns its duration in milliseconds.
+    @discardableResult
+    public func warmUp() async -> Double {
+        if let warmUpTask { return await warmUpTask.value }
+        let task = Task { await self.performWarmUp() }
+        warmUpTask = task
+        return await task.value
+    }
+
+    private nonisolated func performWarmUp() async -> Double {
+        let start = MonotonicClock.nanoseconds()
+        let directory = FilePath.join(project.edgeDirectory, "warm-up")
+        try? FilePath.createDirectories(directory)
+        try? FilePath.createDirectories(project.moduleCache)
+        defer { FilePath.removeTree(directory) }
+        let source = FilePath.join(directory, "warm.swift")
+        let foundation = "import Foundation\n"
+        do {
+            try FilePath.write("import EdgeSDK\n\(foundation)", to: source)
+            _ = try await Subprocess.run(
+                toolchain.swiftFrontend,
+                frontendArguments(
+                    sources: [source], moduleName: "EdgeWarmUp", output: FilePath.join(directory, "warm.o")),
+                outputFile: FilePath.join(directory, "warm.log"),
+                environment: ["TMPDIR": directory])
+        } catch {
+            // A cold cache is slower, not wrong: the first build warms it instead.
+        }
+        return MonotonicClock.milliseconds(since: start)
+    }
+
+    // MARK: - Building
+
+    /// Builds `endpointID` unless its sources are unchanged since the last build (pass `force` to
+    /// build anyway). A build already running for the same endpoint is cancelled first: the newest
+    /// request always wins, so the endpoint never ends up on stale code.
+    public func build(_ endpointID: String, force: Bool = false) async -> BuildResult {
+        await warmUp()
+        var state = endpoints[endpointID, default: EndpointBuilds()]
+        state.generation += 1
+        let generation = state.generation
+        let previous = state.running
+        endpoints[endpointID] = state
+        if let previous {
+            previous.cancel()
+            _ = await previous.value
+        }
+        guard endpoints[endpointID]?.generation == generation else {
+            return BuildResult(
+                endpointID: endpointID, status: .superseded, version: nil, libraryPath: nil,
+                durationMilliseconds: 0, diagnostics: [], rawOutput: "", sourceHash: 0)
+        }
+
+        let sources = project.sourceFiles(endpointID)
+        let hash = sourceHash(endpointID, sources)
+        if !force, let last = endpoints[endpointID]?.last, last.sourceHash == hash {
+            return BuildResult(
+                endpointID: endpointID, status: .unchanged, version: last.version,
+                libraryPath: last.libraryPath, durationMilliseconds: 0, diagnostics: last.diagnostics,
+                rawOutput: last.rawOutput, sourceHash: hash)
+        }
+
+        if !endpoints[endpointID]!.cleaned {
+            endpoints[endpointID]!.cleaned = true
+            let earlier = adoptEarlierBuild(endpointID, hash: hash, reuse: !force)
+            endpoints[endpointID]!.nextVersion = earlier.nextVersion
+            if let reused = earlier.result {
+                endpoints[endpointID]!.last = reused
+                return reused
+            }
+        }
+        let version = endpoints[endpointID]!.nextVersion
+        let task = Task {
+            await self.compileWithPermit(endpointID, version: version, sources: sources, hash: hash)
+        }
+        endpoints[endpointID]!.running = task
+        let result = await task.value
+
+        if endpoints[endpointID]?.running == task { endpoints[endpointID]!.running = nil }
+        switch result.status {
+        case .built:
+            endpoints[endpointID]!.nextVersion = version + 1
+            endpoints[endpointID]!.last = result
+        case .failed:
+            // Keep the last good library on record for `unchanged`, but remember the failing hash.
+            endpoints[endpointID]!.last = result
+        case .unchanged, .superseded:
+            break
+        }
+        return result
+    }
+
+    /// What an earlier run (another process: a restarted gateway, yesterday's `serve`) left in the
+    /// build folder: the newest library built from exactly these sources (the hash covers the
+    /// sources, the build mode, the toolchain, the SDK and how edge-dev compiles) is used again
+    /// instead of compiled again; every other version folder is removed. Version numbers go on
+    /// from the highest one found, so the terminal's `v7` stays `v7` across restarts.
+    private func adoptEarlierBuild(_ endpointID: String, hash: UInt64, reuse: Bool)
+        -> (result: BuildResult?, nextVersion: Int)
+    {
+        let start = MonotonicClock.nanoseconds()
+        let folder = FilePath.join(project.buildRoot, endpointID)
+        let versions = FilePath.contents(of: folder).compactMap { Int($0) }.sorted()
+        let nextVersion = (versions.last ?? 0) + 1
+        var kept: BuildResult?
+        for version in versions.reversed() where reuse && kept == nil {
+            let directory = FilePath.join(folder, String(version))
+            let library = FilePath.join(directory, HandlerLibrary.fileName(endpointID))
+            guard (try? FilePath.readText(FilePath.join(directory, Self.hashFileName))) == String(hash, radix: 16),
+                FilePath.isRegularFile(library)
+            else { continue }
+            let output = (try? FilePath.readText(FilePath.join(directory, Self.outputFileName))) ?? ""
+            kept = BuildResult(
+                endpointID: endpointID, status: .unchanged, version: version, libraryPath: library,
+                durationMilliseconds: MonotonicClock.milliseconds(since: start),
+                diagnostics: parseDiagnostics(output, endpointID: endpointID, glue: Self.glueFileName),
+                rawOutput: output, sourceHash: hash)
+        }
+        for version in versions where version != kept?.version {
+            FilePath.removeTree(FilePath.join(folder, String(version)))
+        }
+        return (kept, nextVersion)
+    }
+
+    static let hashFileName = "sources.hash"
+    static let outputFileName = "build.output"
+
+    /// The library of the newest successful build of `endpointID` in this process, if any.
+    public func lastBuild(_ endpointID: String) -> BuildResult? {
+        endpoints[endpointID]?.last
+    }
+
+    private nonisolated func sourceHash(_ endpointID: String, _ sources: [String]) -> UInt64 {
+        var hasher = ContentHasher()
+        hasher.combine(mode.rawValue)
+        hasher.combine(toolchain.swiftFrontend)
+        // A toolchain upgraded in place keeps its path.
+        if let stamp = FilePath.modification(toolchain.swiftFrontend) {
+            hasher.combine("\(stamp.nanoseconds) \(stamp.size)")
+        }
+        let sdkLibrary = FilePath.join(sdk.libraryDirectory, "libEdgeSDK.so")
+        if let stamp = FilePath.modification(sdkLibrary) {
+            hasher.combine("\(sdkLibrary) \(stamp.nanoseconds) \(stamp.size)")
+        }
+        // How this edge-dev compiles: a new release with other flags or glue must not reuse builds.
+        hasher.combine(Self.glueSource)
+        hasher.combine(frontendArguments(sources: [], moduleName: "", output: "").joined(separator: " "))
+        hasher.combine(linkArguments(object: "", autolink: "", output: "").joined(separator: " "))
+        for source in sources {
+            hasher.combine(project.displayPath(source))
+            hasher.combine((try? FilePath.readBytes(source)) ?? [])
+        }
+        return hasher.value
+    }
+
+    /// A module name unique to this build: two images with one module name confuse the runtime's
+    /// name-based type lookup (docs/architecture.md, fact 4).
+    nonisolated static func moduleName(_ endpointID: String, version: Int) -> String {
+        let safe = String(endpointID.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        return "H_\(safe)_\(version)"
+    }
+
+    static let glueFileName = "_edge_entry.swift"
+
+    static let glueSource = """
+        // Generated by edge-dev: exports the entry point the host looks up with dlsym.
+        import EdgeSDK
+
+        @_cdecl("handler_entry")
+        public func _edgeHandlerEntry() -> UnsafeMutableRawPointer {
+            HandlerEntry(handle).retainedPointer()
+        }
+
+        """
+
+    private nonisolated func compileWithPermit(
+        _ endpointID: String, version: Int, sources: [String], hash: UInt64
+    ) async -> BuildResult {
+        await limiter.wait()
+        defer { limiter.signal() }
+        return await compile(endpointID, version: version, sources: sources, hash: hash)
+    }
+
+    private nonisolated func compile(
+        _ endpointID: String, version: Int, sources: [String], hash: UInt64
+    ) async -> BuildResult {
+        let start = MonotonicClock.nanoseconds()
+        let directory = FilePath.join(FilePath.join(project.buildRoot, endpointID), String(version))
+        let temporary = FilePath.join(directory, "tmp")
+        let library = FilePath.join(directory, HandlerLibrary.fileName(endpointID))
+        let object = FilePath.join(directory, "handler.o")
+        let autolink = FilePath.join(directory, "handler.autolink")
+        let glue = FilePath.join(directory, Self.glueFileName)
+        let log = FilePath.join(directory, "build.log")
+
+        func finish(_ status: BuildResult.Status, output: String = "", diagnostics: [Diagnostic] = [])
+            -> BuildResult
+        {
+            FilePath.removeTree(temporary)
+            if status != .built { FilePath.removeTree(directory) }
+            return BuildResult(
+                endpointID: endpointID, status: status, version: status == .built ? version : nil,
+                libraryPath: status == .built ? library : nil,
+                durationMilliseconds: MonotonicClock.milliseconds(since: start),
+                diagnostics: diagnostics, rawOutput: output, sourceHash: hash)
+        }
+
+        if sources.isEmpty {
+            let folder = project.displayPath(project.sourceDirectory(endpointID))
+            return finish(
+                .failed,
+                diagnostics: [
+                    Diagnostic(
+                        file: folder, line: nil, column: nil, severity: .error, message: "no Swift sources in \(folder)"
+                    )
+                ])
+        }
+
+        var output = ""
+        do {
+            FilePath.removeTree(directory)
+            try FilePath.createDirectories(temporary)
+            try FilePath.write(Self.glueSource, to: glue)
+            let environment = ["TMPDIR": temporary]
+
+            let steps: [(tool: String, arguments: [String])] = [
+                (
+                    toolchain.swiftFrontend,
+                    frontendArguments(
+                        sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version),
+                        output: object)
+                ),
+                (toolchain.autolinkExtract, [object, "-o", autolink]),
+                (toolchain.clang, linkArguments(object: object, autolink: autolink, output: library)),
+            ]
+            for step in steps {
+                try Task.checkCancellation()
+                let status = try await Subprocess.run(
+                    step.tool, step.arguments, outputFile: log, environment: environment)
+                let text = (try? FilePath.readText(log)) ?? ""
+                output += text
+                if Task.isCancelled { return finish(.superseded, output: output) }
+                if status != 0 {
+                    var diagnostics = parseDiagnostics(text, endpointID: endpointID, glue: glue)
+                    if !diagnostics.contains(where: { $0.severity == .error }) {
+                        let tool = FilePath.lastComponent(step.tool)
+                        let tail = text.split(separator: "\n").suffix(5).joined(separator: "\n")
+                        diagnostics.append(
+                            Diagnostic(
+                                file: nil, line: nil, column: nil, severity: .error,
+                                message: "\(tool) failed (exit status \(status))\(tail.isEmpty ? "" : ": " + tail)"))
+                    }
+                    return finish(.failed, output: output, diagnostics: diagnostics)
+                }
+            }
+            unlink(object)
+            unlink(autolink)
+            // For a later run to use this library again instead of compiling the same sources, unless
+            // a save landed while the compiler read them (then the library may hold either).
+            if sourceHash(endpointID, project.sourceFiles(endpointID)) == hash {
+                try? FilePath.write(output, to: FilePath.join(directory, Self.outputFileName))
+                try? FilePath.write(String(hash, radix: 16), to: FilePath.join(directory, Self.hashFileName))
+            }
+            return finish(
+                .built, output: output, diagnostics: parseDiagnostics(output, endpointID: endpointID, glue: glue))
+        } catch is CancellationError {
+            return finish(.superseded, output: output)
+        } catch {
+            return finish(
+                .failed, output: output,
+                diagnostics: [
+                    Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: String(describing: error))
+                ])
+        }
+    }
+
+    package nonisolated func frontendArguments(sources: [String], moduleName: String, output: String) -> [String] {
+        var arguments =
+            ["-frontend", "-c"] + sources + [
+                "-target", toolchain.targetTriple,
+                "-disable-objc-interop",
+                "-I", sdk.moduleDirectory,
+                "-module-cache-path", project.moduleCache,
+                "-swift-version", "6",
+                "-parse-as-library",
+                "-gline-tables-only",
+                "-diagnostic-style", "llvm",
+                "-no-color-diagnostics",
+                "-Xcc", "-fno-color-diagnostics",
+                "-module-name", moduleName,
+                "-o", output,
+            ]
+        arguments += mode == .release ? ["-O"] : ["-Onone"]
+        let host = FilePath.join(FilePath.directory(of: toolchain.runtimeLibraryDirectory), "host")
+        if FilePath.isDirectory(FilePath.join(host, "plugins")) {
+            arguments += ["-plugin-path", FilePath.join(host, "plugins")]
+            let server = FilePath.join(host, "libSwiftInProcPluginServer.so")
+            if FilePath.exists(server) { arguments += ["-in-process-plugin-server-path", server] }
+        }
+        return arguments
+    }
+
+    package nonisolated func linkArguments(object: String, autolink: String, output: String) -> [String] {
+        [
+            "-shared",
+            "--target=\(toolchain.targetTriple)",
+            "-Xlinker", "--build-id",
+            "-Xlinker", "-z", "-Xlinker", "nodelete",
+            "-Xlinker", "-rpath", "-Xlinker", toolchain.runtimeLibraryDirectory,
+            "-Xlinker", "-rpath", "-Xlinker", sdk.libraryDirectory,
+            toolchain.swiftrtObject,
+            object,
+            "@\(autolink)",
+            "-L", toolchain.runtimeLibraryDirectory,
+            "-lswiftCore",
+            "-L", sdk.libraryDirectory,
+            "-lEdgeSDK",
+            "-o", output,
+        ]
+    }
+
+    /// Diagnostics with the user's own paths. Errors in the generated glue are about the shape of
+    /// `handle`, so they are restated in those terms and placed on the endpoint's `src` folder.
+    nonisolated func parseDiagnostics(_ output: String, endpointID: String, glue: String) -> [Diagnostic] {
+        let source = project.displayPath(project.sourceDirectory(endpointID))
+        return DiagnosticParser.parse(output) { path in
+            path == glue ? glue : project.displayPath(path)
+        }.map { diagnostic in
+            guard diagnostic.file == glue else { return diagnostic }
+            var restated = diagnostic
+            restated.file = source
+            restated.line = nil
+            restated.column = nil
+            let expected = "func handle(_ ctx: Context, _ req: Request) async throws -> Response"
+            if diagnostic.message.contains("cannot find 'handle' in scope") {
+                restated.message = "no handler: define `\(expected)` in \(source)"
+            } else {
+                restated.message =
+                    "`handle` must be `\(expected)` (sync and non-throwing variants work too): \(diagnostic.message)"
+            }
+            return restated
+        }
+    }
+}

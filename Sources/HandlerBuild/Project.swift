@@ -1,0 +1,77 @@
+import EdgeSystem
+import Glibc
+import HandlerRuntime
+
+/// A developer's project folder: `handlers/<endpoint-id>/src/*.swift`, with edge-dev's own build
+/// output in `.edge/` beside the handlers folder.
+public struct Project: Sendable, Equatable {
+    /// Absolute path of the handlers folder.
+    public let handlersDirectory: String
+    /// The folder that holds the handlers folder; diagnostics are relative to it.
+    public let rootDirectory: String
+
+    /// The module cache shared by every handler build: `.edge/module-cache` unless
+    /// `moduleCache` (or `$EDGE_MODULE_CACHE`) names another, which several projects may share.
+    public let moduleCache: String
+
+    public init(handlersDirectory: String, moduleCache: String? = nil) {
+        let absolute = FilePath.absolute(handlersDirectory)
+        self.handlersDirectory = absolute
+        self.rootDirectory = FilePath.directory(of: absolute)
+        let shared = moduleCache ?? getenv("EDGE_MODULE_CACHE").map { String(cString: $0) }
+        self.moduleCache =
+            shared.map(FilePath.absolute)
+            ?? FilePath.join(FilePath.join(rootDirectory, ".edge"), "module-cache")
+    }
+
+    /// `.edge/` beside the handlers folder.
+    public var edgeDirectory: String { FilePath.join(rootDirectory, ".edge") }
+    /// Where every endpoint's versions are built: `.edge/build/<id>/<n>/`.
+    public var buildRoot: String { FilePath.join(edgeDirectory, "build") }
+
+    public func endpointDirectory(_ id: String) -> String { FilePath.join(handlersDirectory, id) }
+    public func sourceDirectory(_ id: String) -> String { FilePath.join(endpointDirectory(id), "src") }
+    public func manifestPath(_ id: String) -> String { FilePath.join(endpointDirectory(id), "endpoint.json") }
+
+    /// Every endpoint: folders under `handlers/` whose names are valid ids and that have `src/`.
+    public func endpointIDs() -> [String] {
+        FilePath.contents(of: handlersDirectory).filter {
+            Self.isValidEndpointID($0) && FilePath.isDirectory(sourceDirectory($0))
+        }
+    }
+
+    /// The endpoint's Swift sources, absolute and sorted, from `src/` and its subfolders. Hidden
+    /// files and folders (editor temporaries such as `.#handler.swift`) are not sources.
+    public func sourceFiles(_ id: String) -> [String] {
+        var files: [String] = []
+        func collect(_ directory: String) {
+            for name in FilePath.contents(of: directory) where !name.hasPrefix(".") {
+                let path = FilePath.join(directory, name)
+                if FilePath.isDirectory(path) {
+                    collect(path)
+                } else if name.hasSuffix(".swift") && FilePath.isRegularFile(path) {
+                    files.append(path)
+                }
+            }
+        }
+        collect(sourceDirectory(id))
+        return files
+    }
+
+    /// `path` as the user knows it: relative to the project folder.
+    public func displayPath(_ path: String) -> String {
+        FilePath.relative(path, to: rootDirectory)
+    }
+
+    /// Letters, digits, `-` and `_`; not empty, and not starting with `-` (it would read as an
+    /// option on a command line).
+    public static func isValidEndpointID(_ id: String) -> Bool {
+        guard let first = id.utf8.first, first != UInt8(ascii: "-"), id.utf8.count <= 64 else {
+            return false
+        }
+        return id.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+        }
+    }
+}

@@ -1,0 +1,315 @@
+import EdgeSDK
+import EdgeSystem
+import Synchronization
+
+/// The loaded handlers, by endpoint id, and the old versions still draining.
+///
+/// Routing reads the serving version under a short lock; swaps replace it under the same lock, so
+/// a request is either counted on the old version before it starts draining or routed to the new
+/// one. Retiring a version drops the registry's references to it: the library stays mapped for
+/// ever (never `dlclose` Swift code), which costs about 70 KiB per retired version.
+public final class HandlerRegistry: Sendable {
+    public static let defaultDrainTimeout: Duration = .seconds(30)
+
+    /// `.edge/build`: where `load(_:)` looks for an endpoint's newest library.
+    public let buildRoot: String
+
+    private struct DrainingVersion {
+        let handler: LoadedHandler
+        let deadline: UInt64
+    }
+
+    private struct Record {
+        var phase: EndpointState = .created
+        var lastError: String?
+    }
+
+    private struct State {
+        var active: [String: LoadedHandler] = [:]
+        var draining: [DrainingVersion] = []
+        var records: [String: Record] = [:]
+        var anonymousVersions: [String: Int] = [:]
+    }
+
+    public typealias RetireObserver = @Sendable (LoadedHandler, RetireReason) -> Void
+
+    private let state = Mutex(State())
+    private let observer: Mutex<RetireObserver?> = Mutex(nil)
+    private let janitor: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    /// Starts a background task that runs `cleanupDrained()` every `cleanupInterval`.
+    public init(buildRoot: String, cleanupInterval: Duration = .milliseconds(100)) {
+        self.buildRoot = buildRoot
+        let task = Task.detached { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: cleanupInterval)
+                guard let self else { return }
+                self.cleanupDrained()
+            }
+        }
+        janitor.withLock { $0 = task }
+    }
+
+    deinit {
+        janitor.withLock { $0?.cancel() }
+    }
+
+    /// Called (outside any lock) for every version the registry retires.
+    public func onRetire(_ observer: @escaping RetireObserver) {
+        self.observer.withLock { $0 = observer }
+    }
+
+    // MARK: - Loading
+
+    /// Loads the newest library built for `endpointID` under `buildRoot`.
+    @discardableResult
+    public func load(_ endpointID: String) throws(LoadError) -> LoadedHandler {
+        let directory = FilePath.join(buildRoot, endpointID)
+        let versions = FilePath.contents(of: directory).compactMap(Int.init).sorted(by: >)
+        for version in versions {
+            let path = FilePath.join(FilePath.join(directory, String(version)), HandlerLibrary.fileName(endpointID))
+            if FilePath.exists(path) {
+                return try load(endpointID, from: path, version: version)
+            }
+        }
+        throw .notBuilt(endpoint: endpointID, buildDirectory: directory)
+    }
+
+    /// Loads the library at `path` as `endpointID` and routes to it. A version already serving is
+    /// replaced gracefully, with the default drain timeout.
+    ///
+    /// `version` defaults to the number of the folder holding the library (`.../<n>/lib...`).
+    @discardableResult
+    public func load(_ endpointID: String, from path: String, version: Int? = nil) throws(LoadError)
+        -> LoadedHandler
+    {
+        let handler = try open(endpointID, path: path, version: version)
+        install(handler, drainTimeout: Self.defaultDrainTimeout)
+        return handler
+    }
+
+    private func open(_ endpointID: String, path: String, version: Int?) throws(LoadError) -> LoadedHandler {
+        let library = try DynamicLibrary(path: path)
+        guard let symbol = library.symbol(HandlerLibrary.entrySymbol) else { throw .missingEntry(path: path) }
+        typealias Entry = @convention(c) () -> UnsafeMutableRawPointer
+        let entry = HandlerEntry.take(unsafeBitCast(symbol, to: Entry.self)())
+        guard entry.abiVersion == HandlerEntry.currentABIVersion else {
+            throw .abiMismatch(path: path, found: entry.abiVersion, expected: HandlerEntry.currentABIVersion)
+        }
+        let number =
+            version ?? Int(FilePath.lastComponent(FilePath.directory(of: path)))
+            ?? state.withLock {
+                let next = max($0.anonymousVersions[endpointID, default: 0], $0.active[endpointID]?.version ?? 0) + 1
+                $0.anonymousVersions[endpointID] = next
+                return next
+            }
+        return LoadedHandler(endpointID: endpointID, version: number, libraryPath: path, entry: entry)
+    }
+
+    // MARK: - Swapping
+
+    /// Loads `path` and routes to it at once; the old version is dropped from routing and
+    /// forgotten, its in-flight requests finishing on their own.
+    @discardableResult
+    public func swap(_ endpointID: String, to path: String, version: Int? = nil) throws(LoadError) -> LoadedHandler {
+        let handler = try open(endpointID, path: path, version: version)
+        let old = state.withLock { state -> LoadedHandler? in
+            let old = state.active.updateValue(handler, forKey: endpointID)
+            state.records[endpointID, default: Record()].phase = .loaded
+            state.records[endpointID]?.lastError = nil
+            return old
+        }
+        if let old {
+            old.markDraining()
+            notify(old, .replaced)
+        }
+        return handler
+    }
+
+    /// Loads `path`, routes new requests to it at once, and leaves the old version draining: it
+    /// finishes its in-flight requests and is retired when they are done or when `drainTimeout`
+    /// passes, whichever comes first (the background cleanup does this).
+    @discardableResult
+    public func swapGraceful(
+        _ endpointID: String, to path: String, version: Int? = nil,
+        drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout
+    ) throws(LoadError) -> SwapResult {
+        let handler = try open(endpointID, path: path, version: version)
+        return install(handler, drainTimeout: drainTimeout)
+    }
+
+    @discardableResult
+    private func install(_ handler: LoadedHandler, drainTimeout: Duration) -> SwapResult {
+        let deadline = MonotonicClock.nanoseconds() &+ drainTimeout.nanoseconds
+        let (old, pending) = state.withLock { state -> (LoadedHandler?, Int) in
+            let old = state.active.updateValue(handler, forKey: handler.endpointID)
+            state.records[handler.endpointID, default: Record()].phase = .loaded
+            state.records[handler.endpointID]?.lastError = nil
+            guard let old else { return (nil, 0) }
+            let pending = old.markDraining()
+            if pending > 0 { state.draining.append(DrainingVersion(handler: old, deadline: deadline)) }
+            return (old, pending)
+        }
+        if let old, pending == 0 { notify(old, .idle) }
+        return SwapResult(
+            swapped: true, oldRequestsPending: pending, draining: pending > 0, oldVersion: old?.version,
+            newVersion: handler.version)
+    }
+
+    /// Stops routing to `endpointID` (its folder was removed). Its serving version drains like a
+    /// swapped-out one. Returns false when nothing was loaded.
+    @discardableResult
+    public func remove(_ endpointID: String, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout) -> Bool {
+        let deadline = MonotonicClock.nanoseconds() &+ drainTimeout.nanoseconds
+        let (old, pending) = state.withLock { state -> (LoadedHandler?, Int) in
+            state.records[endpointID] = nil
+            guard let old = state.active.removeValue(forKey: endpointID) else { return (nil, 0) }
+            let pending = old.markDraining()
+            if pending > 0 { state.draining.append(DrainingVersion(handler: old, deadline: deadline)) }
+            return (old, pending)
+        }
+        if let old, pending == 0 { notify(old, .idle) }
+        return old != nil
+    }
+
+    /// Retires every draining version that has drained or whose drain timeout has passed.
+    /// Returns how many were retired. Also runs in the background every `cleanupInterval`.
+    @discardableResult
+    public func cleanupDrained() -> Int {
+        let now = MonotonicClock.nanoseconds()
+        let retired = state.withLock { state -> [(LoadedHandler, RetireReason)] in
+            var retired: [(LoadedHandler, RetireReason)] = []
+            state.draining.removeAll { version in
+                if version.handler.activeRequests == 0 {
+                    retired.append((version.handler, .drained))
+                    return true
+                }
+                if now >= version.deadline {
+                    retired.append((version.handler, .timedOut))
+                    return true
+                }
+                return false
+            }
+            return retired
+        }
+        for (handler, reason) in retired { notify(handler, reason) }
+        return retired.count
+    }
+
+    private func notify(_ handler: LoadedHandler, _ reason: RetireReason) {
+        observer.withLock { $0 }?(handler, reason)
+    }
+
+    // MARK: - Executing
+
+    /// The serving version of `endpointID`, with this request counted on it; nil when none.
+    public func acquire(_ endpointID: String) -> RequestGuard? {
+        state.withLock { $0.active[endpointID]?.acquireRequest() }
+    }
+
+    /// Runs `request` on the serving version of `endpointID`. `context` supplies the request id
+    /// and log sink; its endpoint and version are set to the handler that actually runs.
+    public func execute(_ endpointID: String, context: Context, request: Request) async throws(RegistryError)
+        -> Response
+    {
+        guard let requestGuard = acquire(endpointID) else { throw .notLoaded(endpointID) }
+        defer { requestGuard.release() }
+        let handler = requestGuard.handler
+        return await handler.call(request, context: context.stamped(handler))
+    }
+
+    /// As `execute`, but throws `RegistryError.timedOut` when the handler has not answered within
+    /// `timeout`. The request's slot is released then, so draining and `stats()` stay truthful;
+    /// the abandoned work may run on (nothing is unmapped under it) and is asked to cancel.
+    public func execute(_ endpointID: String, context: Context, request: Request, timeout: Duration)
+        async throws(RegistryError) -> Response
+    {
+        guard let requestGuard = acquire(endpointID) else { throw .notLoaded(endpointID) }
+        let handler = requestGuard.handler
+        let context = context.stamped(handler)
+        let race = FirstAnswer()
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Response?, Never>) in
+            race.arm(continuation)
+            let work = Task {
+                let response = await handler.call(request, context: context)
+                requestGuard.release()
+                race.answer(response)
+            }
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled, race.answer(nil) {
+                    requestGuard.release()
+                    work.cancel()
+                }
+            }
+            race.onAnswer { timer.cancel() }
+        }
+        guard let outcome else {
+            throw .timedOut(endpoint: endpointID, milliseconds: Int(timeout.nanoseconds / 1_000_000))
+        }
+        return outcome
+    }
+
+    // MARK: - Looking
+
+    /// The serving version of `endpointID`, if any.
+    public func handler(for endpointID: String) -> LoadedHandler? {
+        state.withLock { $0.active[endpointID] }
+    }
+
+    /// Old versions of `endpointID` not yet retired.
+    public func drainingVersions(of endpointID: String) -> [LoadedHandler] {
+        state.withLock { $0.draining.map(\.handler).filter { $0.endpointID == endpointID } }
+    }
+
+    public func stats() -> RegistryStats {
+        state.withLock { state in
+            RegistryStats(
+                loadedCount: state.active.count,
+                drainingCount: state.draining.count,
+                activeRequests: state.active.values.reduce(0) { $0 + $1.activeRequests },
+                drainingRequests: state.draining.reduce(0) { $0 + $1.handler.activeRequests })
+        }
+    }
+
+    // MARK: - Endpoint states
+
+    /// `loaded` while a version serves (even if a later build failed); `draining` for a removed
+    /// endpoint whose last requests are finishing; otherwise what its builds came to.
+    public func state(of endpointID: String) -> EndpointState {
+        state.withLock { state in
+            if state.active[endpointID] != nil { return .loaded }
+            if let record = state.records[endpointID] { return record.phase }
+            if state.draining.contains(where: { $0.handler.endpointID == endpointID }) { return .draining }
+            return .created
+        }
+    }
+
+    /// The last build or load error of `endpointID`, kept while an older version serves.
+    public func lastError(of endpointID: String) -> String? {
+        state.withLock { $0.records[endpointID]?.lastError }
+    }
+
+    /// Records that `endpointID` exists and is not built yet.
+    public func markCreated(_ endpointID: String) {
+        state.withLock { state in
+            if state.records[endpointID] == nil { state.records[endpointID] = Record() }
+        }
+    }
+
+    /// Records a successful build that is not loaded yet.
+    public func markCompiled(_ endpointID: String) {
+        state.withLock { state in
+            state.records[endpointID, default: Record()].lastError = nil
+            if state.active[endpointID] == nil { state.records[endpointID]?.phase = .compiled }
+        }
+    }
+
+    /// Records a failed build or load. A serving version keeps serving (the state stays `loaded`).
+    public func markFailed(_ endpointID: String, message: String) {
+        state.withLock { state in
+            state.records[endpointID, default: Record()].lastError = message
+            if state.active[endpointID] == nil { state.records[endpointID]?.phase = .error }
+        }
+    }
+}
