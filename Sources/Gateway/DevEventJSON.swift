@@ -34,12 +34,12 @@ extension DevEvent {
                     "build-failed", id,
                     [
                         ("durationMs", Self.rounded(milliseconds)),
-                        ("diagnostics", .array(diagnostics.map(DevServer.json))),
+                        ("diagnostics", .array(diagnostics.map(\.json))),
                         ("serving", serving.map { JSONValue($0) } ?? .null),
                     ])
             ]
         case .routeError(let id, let error):
-            return [Self.object("route-error", id, [("diagnostic", DevServer.json(error.diagnostic))])]
+            return [Self.object("route-error", id, [("diagnostic", error.diagnostic.json)])]
         case .routesChanged(let id):
             return [Self.object("routes-changed", id)]
         case .endpointAdded(let id):

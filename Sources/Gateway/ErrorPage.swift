@@ -24,7 +24,7 @@ enum ErrorPage {
                 ("error", "build_failed"),
                 ("message", .string(message)),
                 ("status", 500),
-                ("diagnostics", .array(diagnostics.map(DevServer.json))),
+                ("diagnostics", .array(diagnostics.map(\.json))),
             ])
             return Response(
                 status: 500, headers: ["Content-Type": "application/json"], body: Array(body.serialized.utf8))

@@ -88,7 +88,10 @@ public final class HandlerRegistry: Sendable {
         return handler
     }
 
-    private func open(_ endpointID: String, path: String, version: Int?) throws(LoadError) -> LoadedHandler {
+    /// Opens the library at `path` as a version of `endpointID` without routing to it: the slow
+    /// part of a swap (`dlopen` binds every symbol), done before any lock is taken.
+    /// `swapGraceful(to:)` then routes to it.
+    public func open(_ endpointID: String, path: String, version: Int? = nil) throws(LoadError) -> LoadedHandler {
         let library = try DynamicLibrary(path: path)
         guard let symbol = library.symbol(HandlerLibrary.entrySymbol) else { throw .missingEntry(path: path) }
         typealias Entry = @convention(c) () -> UnsafeMutableRawPointer
@@ -136,6 +139,14 @@ public final class HandlerRegistry: Sendable {
     ) throws(LoadError) -> SwapResult {
         let handler = try open(endpointID, path: path, version: version)
         return install(handler, drainTimeout: drainTimeout)
+    }
+
+    /// `swapGraceful` for a version already opened with `open(_:path:version:)`.
+    @discardableResult
+    public func swapGraceful(to handler: LoadedHandler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout)
+        -> SwapResult
+    {
+        install(handler, drainTimeout: drainTimeout)
     }
 
     @discardableResult
@@ -202,39 +213,46 @@ public final class HandlerRegistry: Sendable {
 
     // MARK: - Executing
 
-    /// The serving version of `endpointID`, with this request counted on it; nil when none.
-    public func acquire(_ endpointID: String) -> RequestGuard? {
+    /// Counts a request in on the serving version of `endpointID` (the seed's `acquire_request`):
+    /// nil when none serves. The guard pins the version for that request, so a swap after this
+    /// point drains it rather than cutting it off.
+    public func acquireRequest(_ endpointID: String) -> RequestGuard? {
         state.withLock { $0.active[endpointID]?.acquireRequest() }
     }
 
-    /// Runs `request` on the serving version of `endpointID`. `context` supplies the request id
-    /// and log sink; its endpoint and version are set to the handler that actually runs.
-    public func execute(_ endpointID: String, context: Context, request: Request) async throws(RegistryError)
-        -> Response
-    {
-        guard let requestGuard = acquire(endpointID) else { throw .notLoaded(endpointID) }
+    /// Runs `request` on the version `requestGuard` holds and releases the guard when the handler
+    /// answers. `context` supplies the request id, log sink and state; its endpoint and version
+    /// are set to the handler that actually runs.
+    ///
+    /// This is the one way a handler runs. The server calls it inside its crash barrier and
+    /// deadline: when the handler traps or overruns, the handler never returns here, and the
+    /// server answers 500 or 504 and releases the guard itself (releasing twice is harmless).
+    public func execute(_ requestGuard: RequestGuard, context: Context, request: Request) async -> Response {
         defer { requestGuard.release() }
         let handler = requestGuard.handler
         return await handler.call(request, context: context.stamped(handler))
     }
 
+    /// Runs `request` on the serving version of `endpointID`.
+    public func execute(_ endpointID: String, context: Context, request: Request) async throws(RegistryError)
+        -> Response
+    {
+        guard let requestGuard = acquireRequest(endpointID) else { throw .notLoaded(endpointID) }
+        return await execute(requestGuard, context: context, request: request)
+    }
+
     /// As `execute`, but throws `RegistryError.timedOut` when the handler has not answered within
-    /// `timeout`. The request's slot is released then, so draining and `stats()` stay truthful;
-    /// the abandoned work may run on (nothing is unmapped under it) and is asked to cancel.
+    /// `timeout` (the server's 504), for callers that await the answer themselves. The request's
+    /// slot is released then, so draining and `stats()` stay truthful; the abandoned handler runs
+    /// on (nothing is unmapped under it) and is asked to cancel.
     public func execute(_ endpointID: String, context: Context, request: Request, timeout: Duration)
         async throws(RegistryError) -> Response
     {
-        guard let requestGuard = acquire(endpointID) else { throw .notLoaded(endpointID) }
-        let handler = requestGuard.handler
-        let context = context.stamped(handler)
+        guard let requestGuard = acquireRequest(endpointID) else { throw .notLoaded(endpointID) }
         let race = FirstAnswer()
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Response?, Never>) in
             race.arm(continuation)
-            let work = Task {
-                let response = await handler.call(request, context: context)
-                requestGuard.release()
-                race.answer(response)
-            }
+            let work = Task { race.answer(await self.execute(requestGuard, context: context, request: request)) }
             let timer = Task {
                 try? await Task.sleep(for: timeout)
                 if !Task.isCancelled, race.answer(nil) {

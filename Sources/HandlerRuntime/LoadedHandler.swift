@@ -13,13 +13,10 @@ public final class LoadedHandler: Sendable {
     public let libraryPath: String
     /// `hello v3`: how logs name this version (made once, not per request).
     public let tag: String
-    /// When it was loaded, on the monotonic clock (nanoseconds).
-    public let loadedAt: UInt64
     let entry: HandlerEntry
 
     private let active = Atomic<Int>(0)
     private let drainingFlag = Atomic<Bool>(false)
-    private let drainStartedAt = Atomic<UInt64>(0)
 
     init(endpointID: String, version: Int, libraryPath: String, entry: HandlerEntry) {
         self.endpointID = endpointID
@@ -27,7 +24,6 @@ public final class LoadedHandler: Sendable {
         self.tag = "\(endpointID) v\(version)"
         self.libraryPath = libraryPath
         self.entry = entry
-        self.loadedAt = MonotonicClock.nanoseconds()
     }
 
     /// Requests now running on this version.
@@ -63,12 +59,6 @@ public final class LoadedHandler: Sendable {
         return RequestGuard(handler: self)
     }
 
-    /// Counts a request in even while draining: for a request that was already routed here.
-    func forceAcquire() -> RequestGuard {
-        active.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        return RequestGuard(handler: self)
-    }
-
     func release() {
         active.wrappingSubtract(1, ordering: .sequentiallyConsistent)
     }
@@ -76,14 +66,13 @@ public final class LoadedHandler: Sendable {
     /// Stops taking new requests; returns the requests still running.
     @discardableResult
     func markDraining() -> Int {
-        if !drainingFlag.exchange(true, ordering: .sequentiallyConsistent) {
-            drainStartedAt.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
-        }
+        drainingFlag.store(true, ordering: .sequentiallyConsistent)
         return activeRequests
     }
 
-    /// Calls the handler directly: no serialization, no IPC.
-    public func call(_ request: Request, context: Context) async -> Response {
+    /// Calls the handler directly: no serialization, no IPC. Only the registry's `execute` calls
+    /// it, so every call is counted on a request guard.
+    func call(_ request: Request, context: Context) async -> Response {
         await entry.respond(to: request, context: context)
     }
 }

@@ -1,0 +1,177 @@
+import EdgeHTTP
+import EdgeSDK
+import EdgeSystem
+import HandlerBuild
+import HandlerRuntime
+import Synchronization
+
+import Glibc
+
+/// Answering requests: routing, calling the handler through the registry under the server's
+/// crash barrier and deadline, and the answers when it cannot (first build, compile errors,
+/// traps, timeouts).
+extension DevServer {
+    // MARK: - Answering
+
+    /// What a request to a routed endpoint needs from the dev server's state, read in the same
+    /// lock as the route.
+    struct Endpoint {
+        var store: StateStore
+        var liveReload: Bool
+        var firstBuild: AsyncGate?
+    }
+
+    public func reply(to incoming: IncomingRequest) -> Reply {
+        let path = incoming.request.path
+        if path.hasPrefix("/_edge/") || path == "/_edge" {
+            return answerInternal(incoming)
+        }
+        let (match, routed) = state.withLock { state -> (RouteTable.Match, Endpoint?) in
+            let match = state.routes.match(method: incoming.request.method, path: path)
+            guard case .found(let id, _) = match, let record = state.records[id] else { return (match, nil) }
+            return (
+                match,
+                Endpoint(
+                    store: record.store, liveReload: liveReload && record.manifest?.liveReload != false,
+                    firstBuild: record.firstBuild)
+            )
+        }
+        switch match {
+        case .notFound:
+            return .now(ErrorPage.response(.notFound("no route for \(path)"), for: incoming), tag: nil)
+        case .methodNotAllowed(let allowed):
+            var response = ErrorPage.response(
+                .methodNotAllowed("\(incoming.wireMethod) is not allowed for \(path)"), for: incoming)
+            response.headers.set("Allow", allowed.joined(separator: ", "))
+            return .now(response, tag: nil)
+        case .found(let id, let parameters):
+            var request = incoming.request
+            request.pathParameters = parameters
+            // Removed between routing and now: its state is gone with it.
+            let endpoint = routed ?? Endpoint(store: StateStore(), liveReload: liveReload)
+            if let requestGuard = registry.acquireRequest(id) {
+                return run(requestGuard, request, endpoint, incoming)
+            }
+            return waitForFirstBuild(id, request, endpoint, incoming)
+        }
+    }
+
+    /// Calls the handler under the server's crash barrier and timeout. Whichever way the request
+    /// ends, its guard is released exactly once, so draining and `stats()` stay truthful.
+    func run(
+        _ requestGuard: RequestGuard, _ request: Request, _ endpoint: Endpoint, _ incoming: IncomingRequest
+    )
+        -> Reply
+    {
+        let handler = requestGuard.handler
+        return .later(
+            Reply.Deferred(
+                tag: handler.tag, timeout: handlerTimeout,
+                work: { await self.call(requestGuard, request, endpoint) },
+                failure: { failure in
+                    requestGuard.release()
+                    return self.failed(handler, failure, incoming)
+                }))
+    }
+
+    /// The handler's answer through the registry (which releases the guard), with the
+    /// live-reload script when it is an HTML page.
+    func call(_ requestGuard: RequestGuard, _ request: Request, _ endpoint: Endpoint) async -> Response {
+        let handler = requestGuard.handler
+        let context = Context(
+            endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,
+            logSink: logSink, state: endpoint.store)
+        let response = await registry.execute(requestGuard, context: context, request: request)
+        return withLiveReload(response, handler.endpointID, version: handler.version, endpoint)
+    }
+
+    /// No version is serving: wait for a first build still running, else explain why.
+    func waitForFirstBuild(
+        _ id: String, _ request: Request, _ endpoint: Endpoint, _ incoming: IncomingRequest
+    ) -> Reply {
+        let acquired = Mutex<RequestGuard?>(nil)
+        return .later(
+            Reply.Deferred(
+                tag: id, timeout: firstBuildWait + handlerTimeout,
+                work: {
+                    if let gate = endpoint.firstBuild, !gate.isOpen, !(await gate.wait(timeout: self.firstBuildWait)) {
+                        return ErrorPage.response(
+                            .serviceUnavailable("endpoint '\(id)' is still building; try again shortly"), for: incoming)
+                    }
+                    guard let requestGuard = self.registry.acquireRequest(id) else {
+                        return self.notServing(id, endpoint, incoming)
+                    }
+                    acquired.withLock { $0 = requestGuard }
+                    return await self.call(requestGuard, request, endpoint)
+                },
+                failure: { failure in
+                    guard let requestGuard = acquired.withLock({ $0 }) else {
+                        return ErrorPage.response(
+                            .serviceUnavailable("endpoint '\(id)' did not answer in time"), for: incoming)
+                    }
+                    requestGuard.release()
+                    return self.failed(requestGuard.handler, failure, incoming)
+                }))
+    }
+
+    /// The answer for a handler that trapped (500) or overran its timeout (504); records it for
+    /// `/_edge/status` and the terminal.
+    func failed(_ handler: LoadedHandler, _ failure: HandlerFailure, _ incoming: IncomingRequest) -> Response {
+        let id = handler.endpointID
+        let version = handler.version
+        switch failure {
+        case .crashed(let crash):
+            let summary = CrashSummary(version: version, message: crash.summary, time: crash.time)
+            state.withLock { state in
+                state.records[id]?.crashes += 1
+                state.records[id]?.lastCrash = summary
+            }
+            let report = self.report
+            let locator = self.locator
+            let project = self.project
+            Task.detached {
+                var location: String?
+                var crash = crash
+                if crash.message == nil {
+                    let found = await locator.locate(crash)
+                    location = found.place.map { project.displayPath($0) }
+                    if let reason = found.reason { crash.message = "\(crash.signalName): \(reason)" }
+                }
+                let (place, message) = (location, crash.summary)
+                self.state.withLock { state in
+                    if state.records[id]?.lastCrash?.time == summary.time {
+                        state.records[id]?.lastCrash?.location = place
+                        state.records[id]?.lastCrash?.message = message
+                    }
+                }
+                report(.crashed(endpoint: id, version: version, crash: crash, location: location))
+            }
+            return ErrorPage.crash(endpoint: id, version: version, message: crash.summary, for: incoming)
+        case .timedOut(let after):
+            report(.timedOut(endpoint: id, version: version, after: after))
+            return ErrorPage.timeout(endpoint: id, version: version, after: Self.seconds(after), for: incoming)
+        }
+    }
+
+    public static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.nanoseconds / 1_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
+    }
+
+    func notServing(_ id: String, _ endpoint: Endpoint, _ incoming: IncomingRequest) -> Response {
+        let diagnostics = state.withLock { $0.records[id]?.lastBuild?.diagnostics } ?? []
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard !errors.isEmpty else {
+            return ErrorPage.response(.serviceUnavailable("endpoint '\(id)' has no loaded version"), for: incoming)
+        }
+        return withLiveReload(
+            ErrorPage.compileErrors(endpoint: id, diagnostics: errors, project: project, for: incoming), id, version: 0,
+            endpoint)
+    }
+
+    /// Adds the live-reload script to an HTML response, unless switched off for the server or
+    /// (`"liveReload": false`) for the endpoint.
+    func withLiveReload(_ response: Response, _ id: String, version: Int, _ endpoint: Endpoint) -> Response {
+        endpoint.liveReload ? LiveReload.inject(into: response, endpoint: id, version: version) : response
+    }
+}

@@ -1,0 +1,203 @@
+import EdgeHTTP
+import EdgeSDK
+import EdgeSystem
+import HandlerBuild
+import HandlerRuntime
+import Synchronization
+
+import Glibc
+
+/// Endpoint lifecycle: discovering, building, swapping, removing and re-routing endpoints.
+extension DevServer {
+    // MARK: - Endpoints
+
+    /// Ids of the endpoints known now.
+    public var endpointIDs: [String] { state.withLock { $0.records.keys.sorted() } }
+
+    /// Registers every endpoint of the project and routes them; builds nothing yet.
+    public func discover() {
+        for id in project.endpointIDs() { register(id) }
+        refreshRoutes()
+    }
+
+    /// Builds every known endpoint, in parallel up to the number of cores, loading each as it
+    /// succeeds.
+    public func buildAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for id in endpointIDs { group.addTask { _ = await self.rebuild(id) } }
+        }
+    }
+
+    /// A new `handlers/<id>/` folder (or its `src/`): register, route, build. For an endpoint
+    /// already known, a rebuild.
+    public func endpointAdded(_ id: String) async {
+        guard Project.isValidEndpointID(id), FilePath.isDirectory(project.sourceDirectory(id)) else { return }
+        if state.withLock({ $0.records[id] != nil }) {
+            _ = await rebuild(id)
+            return
+        }
+        register(id)
+        refreshRoutes()
+        report(.endpointAdded(endpoint: id))
+        _ = await rebuild(id)
+    }
+
+    /// A removed `handlers/<id>/` folder: stop routing to it; its in-flight requests finish.
+    public func endpointRemoved(_ id: String) {
+        guard state.withLock({ $0.records.removeValue(forKey: id) }) != nil else { return }
+        refreshRoutes()
+        registry.remove(id, drainTimeout: drainTimeout)
+        report(.endpointRemoved(endpoint: id))
+    }
+
+    /// `endpoint.json` changed: re-read it and re-route, without rebuilding.
+    public func manifestChanged(_ id: String) {
+        guard state.withLock({ $0.records[id] != nil }) else { return }
+        loadManifest(id)
+        refreshRoutes()
+        report(.routesChanged(endpoint: id))
+    }
+
+    /// Builds `id` (a no-op when its sources are unchanged) and gracefully swaps to the result.
+    /// A failed build leaves the serving version in place.
+    ///
+    /// Rebuilds of one endpoint may overlap (saves arrive during builds): the compiler cancels the
+    /// older build, and only the newest rebuild may swap, so the endpoint never ends up on code
+    /// older than the last save.
+    @discardableResult
+    public func rebuild(_ id: String) async -> BuildResult? {
+        guard let gate = state.withLock({ $0.records[id]?.firstBuild }) else { return nil }
+        let generation = generations.withLock { generations -> Int in
+            generations[id, default: 0] += 1
+            return generations[id]!
+        }
+        report(.buildStarted(endpoint: id))
+        let result = await compiler.build(id)
+        defer { if result.status != .superseded { gate.open() } }
+        switch result.status {
+        case .superseded:
+            return result
+        case .failed:
+            guard isNewest(id, generation) else { return result }
+            record(
+                id, BuildSummary(ok: false, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics))
+            registry.markFailed(id, message: result.errors.map(\.formatted).joined(separator: "\n"))
+            report(
+                .buildFailed(
+                    endpoint: id, diagnostics: result.diagnostics, milliseconds: result.durationMilliseconds,
+                    serving: registry.handler(for: id)?.version))
+            return result
+        case .built, .unchanged:
+            guard let path = result.libraryPath else { return result }
+            load(id, path: path, result: result, generation: generation)
+            return result
+        }
+    }
+
+    func isNewest(_ id: String, _ generation: Int) -> Bool {
+        generations.withLock { $0[id] == generation }
+    }
+
+    /// Swaps to `path` unless a newer rebuild has started (it will swap instead) or that
+    /// version already serves. The library is opened first, outside any lock (`dlopen` binds
+    /// every symbol: milliseconds); the check and the swap then hold one lock, so two rebuilds'
+    /// swaps cannot interleave.
+    func load(_ id: String, path: String, result: BuildResult, generation: Int) {
+        if registry.handler(for: id)?.version == result.version { return }
+        let opened: LoadedHandler
+        do {
+            opened = try registry.open(id, path: path, version: result.version)
+        } catch {
+            let diagnostic = Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: "\(error)")
+            guard isNewest(id, generation) else { return }
+            record(id, BuildSummary(ok: false, milliseconds: result.durationMilliseconds, diagnostics: [diagnostic]))
+            registry.markFailed(id, message: "\(error)")
+            report(
+                .buildFailed(
+                    endpoint: id, diagnostics: [diagnostic], milliseconds: result.durationMilliseconds,
+                    serving: registry.handler(for: id)?.version))
+            return
+        }
+        let swapped = generations.withLock { generations -> (SwapResult, Bool)? in
+            guard generations[id] == generation, state.withLock({ $0.records[id] != nil }) else { return nil }
+            let serving = registry.handler(for: id)
+            if let serving, serving.version == opened.version { return nil }
+            return (registry.swapGraceful(to: opened, drainTimeout: drainTimeout), serving != nil)
+        }
+        guard let (swap, replaced) = swapped else { return }
+        record(
+            id,
+            BuildSummary(
+                ok: true, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics,
+                reused: result.status == .unchanged))
+        report(
+            .buildSucceeded(
+                endpoint: id, version: swap.newVersion, milliseconds: result.durationMilliseconds,
+                swap: replaced ? swap : nil))
+        if replaced, !swap.draining, let old = swap.oldVersion {
+            report(.retired(endpoint: id, version: old, reason: .idle))
+        }
+    }
+
+    /// Compares the project on disk with what is known (after lost file events): adds new
+    /// endpoints, removes vanished ones, re-reads every manifest, and rebuilds what changed (the
+    /// content hashes skip the rest).
+    public func rescan() async {
+        let onDisk = Set(project.endpointIDs())
+        let known = Set(endpointIDs)
+        for id in known.subtracting(onDisk) { endpointRemoved(id) }
+        for id in known.intersection(onDisk) { loadManifest(id) }
+        refreshRoutes()
+        await withTaskGroup(of: Void.self) { group in
+            for id in onDisk.subtracting(known) { group.addTask { await self.endpointAdded(id) } }
+            for id in onDisk.intersection(known) { group.addTask { _ = await self.rebuild(id) } }
+        }
+    }
+
+    func record(_ id: String, _ summary: BuildSummary) {
+        state.withLock { $0.records[id]?.lastBuild = summary }
+    }
+
+    func register(_ id: String) {
+        state.withLock { state in
+            if state.records[id] == nil { state.records[id] = Record() }
+        }
+        registry.markCreated(id)
+        loadManifest(id)
+    }
+
+    func loadManifest(_ id: String) {
+        var manifest: EndpointManifest?
+        var problem: ManifestError?
+        do {
+            manifest = try EndpointManifest.load(id, in: project)
+        } catch {
+            problem = error
+        }
+        state.withLock { state in
+            state.records[id]?.manifest = manifest
+            state.records[id]?.manifestError = problem
+        }
+        if let problem { report(.routeError(endpoint: id, error: problem)) }
+    }
+
+    /// Rebuilds the route table from every valid manifest and swaps it in atomically.
+    func refreshRoutes() {
+        let conflicts = state.withLock { state -> [String: ManifestError] in
+            let manifests = state.records.compactMap { id, record in
+                record.manifest.map { (id: id, manifest: $0, file: project.displayPath(project.manifestPath(id))) }
+            }
+            let (table, conflicts) = RouteTable.build(manifests)
+            state.routes = table
+            for id in state.records.keys where state.records[id]?.manifest != nil {
+                if let conflict = conflicts[id] {
+                    state.records[id]?.manifestError = conflict
+                } else if state.records[id]?.manifestError != nil {
+                    state.records[id]?.manifestError = nil
+                }
+            }
+            return conflicts
+        }
+        for (id, error) in conflicts.sorted(by: { $0.key < $1.key }) { report(.routeError(endpoint: id, error: error)) }
+    }
+}

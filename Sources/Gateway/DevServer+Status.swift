@@ -1,0 +1,41 @@
+import EdgeSystem
+import HandlerRuntime
+
+import Glibc
+
+extension JSONValue {
+    /// A number, or null.
+    init(_ value: Int?) { self = value.map { JSONValue($0) } ?? .null }
+}
+
+extension DevServer {
+    /// The `/_edge/status` document now.
+    public func statusDocument() -> StatusDocument {
+        let records = state.withLock { $0.records }.sorted { $0.key < $1.key }
+        let endpoints = records.map { id, record -> StatusDocument.Endpoint in
+            let handler = registry.handler(for: id)
+            let draining = registry.drainingVersions(of: id)
+            return StatusDocument.Endpoint(
+                id: id, state: record.manifestError != nil ? .error : registry.state(of: id),
+                version: handler?.version, methods: record.manifest?.methodList ?? [],
+                path: record.manifest?.patterns.first?.description,
+                paths: (record.manifest?.patterns ?? []).map(\.description),
+                activeRequests: handler?.activeRequests ?? 0, drainingVersions: draining.map(\.version),
+                drainingRequests: draining.reduce(0) { $0 + $1.activeRequests },
+                lastBuild: record.lastBuild.map {
+                    StatusDocument.Build(
+                        ok: $0.ok, durationMilliseconds: $0.milliseconds, time: $0.time, reused: $0.reused,
+                        diagnostics: $0.diagnostics)
+                },
+                routeError: record.manifestError?.diagnostic, crashes: record.crashes,
+                lastCrash: record.lastCrash.map {
+                    StatusDocument.Crash(message: $0.message, time: $0.time, version: $0.version, location: $0.location)
+                })
+        }
+        return StatusDocument(
+            endpoints: endpoints, stats: registry.stats(), gatewayPID: Int(getpid()), restarts: restarts)
+    }
+
+    /// The `/_edge/status` document as JSON.
+    public func status() -> JSONValue { statusDocument().json }
+}
