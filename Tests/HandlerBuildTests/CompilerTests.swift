@@ -1,11 +1,10 @@
 import EdgeSDK
 import EdgeSystem
 import EdgeTestSupport
-import HandlerBuild
 import HandlerRuntime
 import Testing
 
-@testable import Gateway
+@testable import HandlerBuild
 
 @Suite struct CompilerTests {
     @Test func eachSampleBuildsLoadsAndAnswers() async throws {
