@@ -62,12 +62,17 @@ let package = Package(
         .testTarget(name: "EdgeSDKTests", dependencies: [sdk]),
         .testTarget(name: "EdgeSystemTests", dependencies: ["EdgeSystem"]),
         .testTarget(name: "EdgeHTTPTests", dependencies: ["EdgeHTTP", "EdgeSystem", "EdgeTestSupport", sdk]),
-        .testTarget(name: "HandlerRuntimeTests", dependencies: ["HandlerRuntime", "HandlerBuild", "EdgeTestSupport", sdk]),
-        .testTarget(name: "HandlerBuildTests", dependencies: ["HandlerBuild", "HandlerRuntime", "EdgeSystem", "EdgeTestSupport", sdk]),
+        .testTarget(
+            name: "HandlerRuntimeTests", dependencies: ["HandlerRuntime", "HandlerBuild", "EdgeTestSupport", sdk]),
+        .testTarget(
+            name: "HandlerBuildTests",
+            dependencies: ["HandlerBuild", "HandlerRuntime", "EdgeSystem", "EdgeTestSupport", sdk]),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "EdgeSystem"]),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "EdgeSystem", "EdgeTestSupport", sdk]),
+            dependencies: [
+                "Gateway", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "EdgeSystem", "EdgeTestSupport", sdk,
+            ]),
         .testTarget(name: "EdgeCLITests", dependencies: ["EdgeCLI", "EdgeSystem"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,4 @@
 import CSystem
-
 import Glibc
 
 /// An epoll instance (edge-triggered use is up to the caller), and an eventfd to wake it.

@@ -1,5 +1,4 @@
 import CSystem
-
 import Glibc
 
 /// A non-blocking TCP socket file descriptor, with each system call wrapped once.
@@ -74,7 +73,7 @@ public struct Socket: Hashable, Sendable {
                 return try unlessWouldBlock("accept") {
                     accept4(fd, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
                 }.map(Socket.init(fd:))
-            } catch where error.code == ECONNABORTED {
+            } catch  where error.code == ECONNABORTED {
                 continue  // the client gave up while queued: take the next one
             }
         }

@@ -1,5 +1,4 @@
 import Dispatch
-
 import Glibc
 
 /// Runs a tool of the toolchain as a child process, with its output sent to a file.

@@ -1,11 +1,10 @@
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import HandlerRuntime
 import Synchronization
-
-import Glibc
 
 /// Answering requests: routing, calling the handler through the registry under the server's
 /// crash barrier and deadline, and the answers when it cannot (first build, compile errors,

@@ -1,11 +1,10 @@
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import HandlerRuntime
 import Synchronization
-
-import Glibc
 
 /// The `/_edge/` pages: status, dashboard, its fragment and the event stream, for loopback
 /// clients only.

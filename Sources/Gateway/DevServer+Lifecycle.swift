@@ -1,11 +1,10 @@
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import HandlerRuntime
 import Synchronization
-
-import Glibc
 
 /// Endpoint lifecycle: discovering, building, swapping, removing and re-routing endpoints.
 extension DevServer {

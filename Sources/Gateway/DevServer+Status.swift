@@ -1,7 +1,6 @@
 import EdgeSystem
-import HandlerRuntime
-
 import Glibc
+import HandlerRuntime
 
 extension JSONValue {
     /// A number, or null.

@@ -85,7 +85,8 @@ public final class ProjectWatcher: @unchecked Sendable {
 
     private func watchTree() throws(WatchError) {
         try watch(handlersDirectory, as: .root)
-        for name in FilePath.contents(of: handlersDirectory) where FilePath.isDirectory(FilePath.join(handlersDirectory, name)) {
+        for name in FilePath.contents(of: handlersDirectory)
+        where FilePath.isDirectory(FilePath.join(handlersDirectory, name)) {
             try watchEndpoint(name)
         }
     }

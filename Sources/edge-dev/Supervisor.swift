@@ -1,6 +1,5 @@
 import CSystem
 import EdgeSystem
-
 import Glibc
 
 /// The last line of defence: runs the gateway as a child process on a listening socket this

@@ -77,7 +77,9 @@ package final class HeadlessChromium {
 
     /// Sends one command and waits for its answer's `result` (events in between are skipped).
     @discardableResult
-    package func send(_ method: String, _ params: [(String, JSONValue)] = [], session: String? = nil) throws -> JSONValue {
+    package func send(_ method: String, _ params: [(String, JSONValue)] = [], session: String? = nil) throws
+        -> JSONValue
+    {
         nextID += 1
         var members: [(String, JSONValue)] = [("id", JSONValue(nextID)), ("method", .string(method))]
         members.append(("params", .object(params)))
@@ -133,7 +135,9 @@ package final class HeadlessChromium {
 
     /// Polls `expression` until it is `expected`; returns what it last was.
     @discardableResult
-    package func waitFor(_ expression: String, toBe expected: JSONValue, session: String, timeout: Duration = .seconds(15))
+    package func waitFor(
+        _ expression: String, toBe expected: JSONValue, session: String, timeout: Duration = .seconds(15)
+    )
         async throws -> JSONValue
     {
         let deadline = ContinuousClock.now + timeout

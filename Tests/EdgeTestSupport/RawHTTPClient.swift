@@ -32,7 +32,9 @@ package final class RawHTTPClient {
     }
 
     /// One request on a fresh connection to `port`, closed after the answer.
-    package static func request(port: Int, _ method: String, _ target: String, headers: [String] = [], body: String? = nil)
+    package static func request(
+        port: Int, _ method: String, _ target: String, headers: [String] = [], body: String? = nil
+    )
         throws -> Reply
     {
         let client = try RawHTTPClient(port: port)

@@ -39,7 +39,8 @@ package final class ServeProcess {
 
     /// Waits for a line containing `text` (after `offset` characters of log); returns the line.
     @discardableResult
-    package func waitFor(_ text: String, timeout: Duration = .seconds(60), after offset: Int = 0) async throws -> String {
+    package func waitFor(_ text: String, timeout: Duration = .seconds(60), after offset: Int = 0) async throws -> String
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let current = log

@@ -157,6 +157,33 @@ func slowRequest(_ ms: Int) -> Request { Request(queryItems: [.init(name: "ms", 
         #expect(quick.bodyText == "1")
     }
 
+    /// The server's path: a guard taken at routing time pins the version, `execute(guard...)`
+    /// releases it, and a guard released again (the server's 500/504 path) counts out only once.
+    @Test func aRequestGuardPinsItsVersionAcrossASwap() async throws {
+        let test = try TestProject(cleanupInterval: .seconds(3600))
+        try test.write("api", versionedSource)
+        let v1 = try await test.deploy("api")
+        let pinned = try #require(test.registry.acquireRequest("api"))
+        #expect(v1.activeRequests == 1)
+
+        // A version opened without routing does not serve until it is swapped in.
+        try test.write("api", versionedSource + "\n// v2\n")
+        let build = try await test.build("api")
+        let v2 = try test.registry.open("api", path: build.libraryPath!, version: build.version)
+        #expect(test.registry.handler(for: "api") === v1)
+        let swap = test.registry.swapGraceful(to: v2)
+        #expect(swap.oldRequestsPending == 1 && swap.draining)
+        #expect(test.registry.acquireRequest("nope") == nil)
+
+        let context = Context(endpointID: "api", version: 0, requestID: "pinned")
+        let answer = await test.registry.execute(pinned, context: context, request: Request())
+        #expect(answer.bodyText == "1")
+        #expect(v1.activeRequests == 0 && v1.drainState == .drained)
+        pinned.release()
+        #expect(v1.activeRequests == 0)
+        #expect(try await test.execute("api").bodyText == "2")
+    }
+
     @Test func endpointStatesFollowTheLifecycle() async throws {
         let test = try TestProject(cleanupInterval: .seconds(3600))
         let registry = test.registry

@@ -6,7 +6,8 @@ import HandlerRuntime
 
 /// `edge-dev new`: a new endpoint from a template that builds and answers at once.
 public enum NewCommand {
-    public static let method = Option<String>("--method", "METHOD", help: "The HTTP method, or * for any.", default: "GET")
+    public static let method = Option<String>(
+        "--method", "METHOD", help: "The HTTP method, or * for any.", default: "GET")
     public static let path = Option<String?>(
         "--path", "PATH", help: "The route; {name} segments capture path parameters.", shown: "/<name>")
 

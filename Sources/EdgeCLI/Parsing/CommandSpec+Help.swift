@@ -13,7 +13,8 @@ extension CommandSpec {
     }
 
     public var help: String {
-        var text = Self.wrap(abstract.split(separator: " ").map(String.init), width: Self.helpWidth,
+        var text = Self.wrap(
+            abstract.split(separator: " ").map(String.init), width: Self.helpWidth,
             firstPrefix: "OVERVIEW: ", prefix: "  ")
         text += "\n\n\(usage)\n"
         if !arguments.isEmpty {

@@ -2,8 +2,8 @@
 public enum Overview {
     public static func text(_ commands: [CommandSpec]) -> String {
         var text = """
-            OVERVIEW: A dev server for Swift HTTP handlers: save a file, the endpoint recompiles and
-            hot-swaps without the server stopping.
+            OVERVIEW: A dev server for Swift HTTP handlers: save a file, the endpoint
+            recompiles and hot-swaps without the server stopping.
 
             USAGE: edge-dev <subcommand>
 

@@ -1,5 +1,5 @@
-import EdgeSDK
 import EdgeHTTP
+import EdgeSDK
 import EdgeSystem
 import HandlerBuild
 import HandlerRuntime
