@@ -99,6 +99,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(_ value: Int) { self = .number(Double(value)) }
     public init(_ value: Double) { self = .number(value) }
     public init(_ value: String?) { self = value.map { .string($0) } ?? .null }
+    public init(_ value: Int?) { self = value.map { .number(Double($0)) } ?? .null }
 }
 
 /// A JSON syntax error with its place in the text (1-based line and column).

@@ -31,7 +31,7 @@ public struct SystemError: Error, Equatable, CustomStringConvertible, Sendable {
 
 /// Retries `body` while it fails with EINTR; returns its non-negative result or throws.
 @inline(__always)
-package func retryingOnInterrupt<T: FixedWidthInteger>(_ operation: String, _ body: () -> T) throws(SystemError) -> T {
+func retryingOnInterrupt<T: FixedWidthInteger>(_ operation: String, _ body: () -> T) throws(SystemError) -> T {
     while true {
         let result = body()
         if result >= 0 { return result }
@@ -42,7 +42,7 @@ package func retryingOnInterrupt<T: FixedWidthInteger>(_ operation: String, _ bo
 
 /// For a call on a non-blocking descriptor: EINTR is retried, EAGAIN answers nil ("not now").
 @inline(__always)
-package func unlessWouldBlock<T: FixedWidthInteger>(_ operation: String, _ body: () -> T) throws(SystemError) -> T? {
+func unlessWouldBlock<T: FixedWidthInteger>(_ operation: String, _ body: () -> T) throws(SystemError) -> T? {
     do {
         return try retryingOnInterrupt(operation, body)
     } catch {

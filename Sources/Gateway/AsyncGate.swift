@@ -1,7 +1,3 @@
-import EdgeHTTP
-import EdgeSystem
-import HandlerBuild
-import HandlerRuntime
 import Synchronization
 
 /// A gate async callers wait on until it opens (or their timeout passes).

@@ -2,7 +2,6 @@ import EdgeHTTP
 import EdgeSystem
 import Glibc
 import HandlerBuild
-import HandlerRuntime
 import Synchronization
 
 /// Finds the source line of a trapping instruction in the handler's line tables (handlers are

@@ -1,7 +1,5 @@
-import EdgeHTTP
 import EdgeSystem
 import HandlerBuild
-import HandlerRuntime
 
 /// The page at `/_edge/`: every endpoint with its route, state, version, last build, requests,
 /// crashes and current compile errors (with the source line), rendered on the server so it reads

@@ -1,5 +1,4 @@
 import EdgeHTTP
-import EdgeSystem
 import HandlerBuild
 import HandlerRuntime
 

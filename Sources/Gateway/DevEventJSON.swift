@@ -1,8 +1,5 @@
-import EdgeHTTP
 import EdgeSystem
 import Glibc
-import HandlerBuild
-import HandlerRuntime
 
 extension DevEvent {
     /// The event as one JSON object for `/_edge/events`; its `type` says which event it is.

@@ -2,7 +2,6 @@ import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
 import Glibc
-import HandlerBuild
 import HandlerRuntime
 import Synchronization
 
@@ -56,7 +55,8 @@ extension DevServer {
     }
 
     /// Calls the handler under the server's crash barrier and timeout. Whichever way the request
-    /// ends, its guard is released exactly once, so draining and `stats()` stay truthful.
+    /// ends, its guard is released (the registry on an answer, `failure` on a trap or a timeout;
+    /// a second release counts nothing), so draining and `stats()` stay truthful.
     func run(
         _ requestGuard: RequestGuard, _ request: Request, _ endpoint: Endpoint, _ incoming: IncomingRequest
     )

@@ -2,8 +2,6 @@ import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
 import Glibc
-import HandlerBuild
-import HandlerRuntime
 import Synchronization
 
 /// The `/_edge/` pages: status, dashboard, its fragment and the event stream, for loopback

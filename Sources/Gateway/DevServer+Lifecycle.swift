@@ -1,4 +1,3 @@
-import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
 import Glibc
@@ -102,13 +101,15 @@ extension DevServer {
     /// every symbol: milliseconds); the check and the swap then hold one lock, so two rebuilds'
     /// swaps cannot interleave.
     func load(_ id: String, path: String, result: BuildResult, generation: Int) {
-        if registry.handler(for: id)?.version == result.version { return }
+        // A rebuild a newer save overtook, or of a removed endpoint, opens nothing: every opened
+        // image stays mapped for ever (fact 1), and its entry point would run the user's code.
+        guard mayLoad(id, generation), registry.handler(for: id)?.version != result.version else { return }
         let opened: LoadedHandler
         do {
             opened = try registry.open(id, path: path, version: result.version)
         } catch {
             let diagnostic = Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: "\(error)")
-            guard isNewest(id, generation) else { return }
+            guard mayLoad(id, generation) else { return }
             record(id, BuildSummary(ok: false, milliseconds: result.durationMilliseconds, diagnostics: [diagnostic]))
             registry.markFailed(id, message: "\(error)")
             report(
@@ -118,7 +119,7 @@ extension DevServer {
             return
         }
         let swapped = generations.withLock { generations -> (SwapResult, Bool)? in
-            guard generations[id] == generation, state.withLock({ $0.records[id] != nil }) else { return nil }
+            guard generations[id] == generation, isKnown(id) else { return nil }
             let serving = registry.handler(for: id)
             if let serving, serving.version == opened.version { return nil }
             return (registry.swapGraceful(to: opened, drainTimeout: drainTimeout), serving != nil)
@@ -137,6 +138,13 @@ extension DevServer {
             report(.retired(endpoint: id, version: old, reason: .idle))
         }
     }
+
+    /// True while `generation` is the newest rebuild of `id` and `id` is still an endpoint.
+    func mayLoad(_ id: String, _ generation: Int) -> Bool {
+        isNewest(id, generation) && isKnown(id)
+    }
+
+    func isKnown(_ id: String) -> Bool { state.withLock { $0.records[id] != nil } }
 
     /// Compares the project on disk with what is known (after lost file events): adds new
     /// endpoints, removes vanished ones, re-reads every manifest, and rebuilds what changed (the

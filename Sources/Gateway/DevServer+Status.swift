@@ -1,15 +1,9 @@
 import EdgeSystem
 import Glibc
-import HandlerRuntime
-
-extension JSONValue {
-    /// A number, or null.
-    init(_ value: Int?) { self = value.map { JSONValue($0) } ?? .null }
-}
 
 extension DevServer {
     /// The `/_edge/status` document now.
-    public func statusDocument() -> StatusDocument {
+    package func statusDocument() -> StatusDocument {
         let records = state.withLock { $0.records }.sorted { $0.key < $1.key }
         let endpoints = records.map { id, record -> StatusDocument.Endpoint in
             let handler = registry.handler(for: id)

@@ -2,7 +2,6 @@ import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
 import HandlerBuild
-import HandlerRuntime
 
 /// Error responses from edge-dev itself: JSON for programs, a small HTML page for browsers.
 enum ErrorPage {

@@ -1,7 +1,4 @@
-import EdgeHTTP
 import EdgeSystem
-import HandlerBuild
-import HandlerRuntime
 import Synchronization
 
 /// Fans dev-server events out to whoever listens (`/_edge/events` clients), each as a

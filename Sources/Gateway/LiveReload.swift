@@ -1,8 +1,5 @@
-import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
-import HandlerBuild
-import HandlerRuntime
 
 /// Browser live-reload: HTML from a handler gets a small script that listens to
 /// `/_edge/events`, reloads the page once its endpoint has a new version, and shows the compile

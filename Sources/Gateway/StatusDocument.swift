@@ -2,55 +2,55 @@ import EdgeSystem
 import HandlerBuild
 import HandlerRuntime
 
-/// The `/_edge/status` document, typed: what the dashboard, the event stream's `snapshot`,
-/// `edge-dev routes` and the start-up summary read. `json` keeps the keys in this order.
-public struct StatusDocument: Sendable, Equatable {
-    public struct Endpoint: Sendable, Equatable {
-        public var id: String
-        public var state: EndpointState
+/// The `/_edge/status` document, typed; `json` is what `/_edge/status`, the event stream's
+/// `snapshot`, the dashboard, `edge-dev routes` and the start-up summary read, keys in this order.
+package struct StatusDocument: Sendable, Equatable {
+    package struct Endpoint: Sendable, Equatable {
+        package var id: String
+        package var state: EndpointState
         /// The serving version, if any.
-        public var version: Int?
-        public var methods: [String]
+        package var version: Int?
+        package var methods: [String]
         /// The first route pattern (all of them are in `paths`).
-        public var path: String?
-        public var paths: [String]
-        public var activeRequests: Int
-        public var drainingVersions: [Int]
-        public var drainingRequests: Int
-        public var lastBuild: Build?
-        public var routeError: Diagnostic?
-        public var crashes: Int
-        public var lastCrash: Crash?
+        package var path: String?
+        package var paths: [String]
+        package var activeRequests: Int
+        package var drainingVersions: [Int]
+        package var drainingRequests: Int
+        package var lastBuild: Build?
+        package var routeError: Diagnostic?
+        package var crashes: Int
+        package var lastCrash: Crash?
     }
 
-    public struct Build: Sendable, Equatable {
-        public var ok: Bool
-        public var durationMilliseconds: Double
+    package struct Build: Sendable, Equatable {
+        package var ok: Bool
+        package var durationMilliseconds: Double
         /// When it finished, seconds since the epoch.
-        public var time: Int
+        package var time: Int
         /// The library an earlier run built from the same sources, used again.
-        public var reused: Bool
-        public var diagnostics: [Diagnostic]
+        package var reused: Bool
+        package var diagnostics: [Diagnostic]
     }
 
-    public struct Crash: Sendable, Equatable {
-        public var message: String
+    package struct Crash: Sendable, Equatable {
+        package var message: String
         /// Seconds since the epoch.
-        public var time: Int
-        public var version: Int
+        package var time: Int
+        package var version: Int
         /// `handlers/<id>/src/<file>:<line>:<column>`, once the line tables have been read.
-        public var location: String?
+        package var location: String?
     }
 
-    public var endpoints: [Endpoint]
-    public var stats: RegistryStats
-    public var gatewayPID: Int
+    package var endpoints: [Endpoint]
+    package var stats: RegistryStats
+    package var gatewayPID: Int
     /// How often the supervisor has restarted the gateway.
-    public var restarts: Int
+    package var restarts: Int
 }
 
 extension StatusDocument {
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             ("endpoints", .array(endpoints.map(\.json))),
             (
@@ -106,20 +106,6 @@ extension StatusDocument.Crash {
             ("time", .string(ISOTime.format(time))),
             ("version", JSONValue(version)),
             ("location", JSONValue(location)),
-        ])
-    }
-}
-
-extension Diagnostic {
-    /// A diagnostic as the status document, the events and the dashboard carry it.
-    public var json: JSONValue {
-        .object([
-            ("file", JSONValue(file)),
-            ("line", JSONValue(line)),
-            ("column", JSONValue(column)),
-            ("severity", .string(severity.rawValue)),
-            ("message", .string(message)),
-            ("notes", .array(notes.map(\.json))),
         ])
     }
 }

@@ -1,5 +1,3 @@
-import EdgeSystem
-import HandlerRuntime
 import Synchronization
 
 /// Limits how many async operations run at once, without blocking threads.

@@ -1,6 +1,3 @@
-import EdgeSystem
-import HandlerRuntime
-
 /// Debug builds (`-Onone`) by default, for edit-to-live speed; release builds use `-O`.
 public enum BuildMode: String, Sendable {
     case debug, release

@@ -1,6 +1,3 @@
-import EdgeSystem
-import HandlerRuntime
-
 /// One message from the compiler or linker, with its place in the user's sources.
 public struct Diagnostic: Sendable, Equatable, Codable {
     public enum Severity: String, Sendable, Codable {

@@ -1,7 +1,5 @@
 import EdgeSDK
-import EdgeSystem
 import Glibc
-import HandlerRuntime
 
 extension HandlerCompiler {
     nonisolated func parseDiagnostics(_ output: String, endpointID: String, glue: String) -> [Diagnostic] {

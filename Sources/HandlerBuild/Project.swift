@@ -1,6 +1,5 @@
 import EdgeSystem
 import Glibc
-import HandlerRuntime
 
 /// A developer's project folder: `handlers/<endpoint-id>/src/*.swift`, with edge-dev's own build
 /// output in `.edge/` beside the handlers folder.

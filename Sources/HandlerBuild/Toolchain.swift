@@ -1,7 +1,6 @@
 import EdgeSDK
 import EdgeSystem
 import Glibc
-import HandlerRuntime
 
 /// The parts of a Swift toolchain the handler compiler drives directly.
 ///
@@ -50,11 +49,7 @@ public struct Toolchain: Sendable, Equatable {
         let resolved = FilePath.resolvingSymlinks(swiftc)
         let bin = FilePath.directory(of: resolved)
         let usr = FilePath.directory(of: bin)
-        #if os(Linux)
-            let os = "linux"
-        #else
-            let os = "macosx"
-        #endif
+        let os = "linux"
         let arch = Self.machine()
         let toolchain = Toolchain(
             swiftc: swiftc,

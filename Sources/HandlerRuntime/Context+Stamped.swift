@@ -1,5 +1,4 @@
 import EdgeSDK
-import EdgeSystem
 
 extension Context {
     /// This context with the endpoint and version of the handler that will run it.

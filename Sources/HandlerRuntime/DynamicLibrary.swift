@@ -1,4 +1,3 @@
-import EdgeSystem
 import Glibc
 
 /// A shared library opened with `dlopen`.

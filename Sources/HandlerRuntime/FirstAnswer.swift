@@ -1,5 +1,4 @@
 import EdgeSDK
-import EdgeSystem
 import Synchronization
 
 /// The first of several racing parties to answer resumes the continuation; the rest are ignored.

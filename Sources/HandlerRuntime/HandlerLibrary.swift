@@ -1,5 +1,3 @@
-import EdgeSystem
-
 /// How a handler library is laid out on disk: what the compiler writes and the registry loads.
 public enum HandlerLibrary {
     /// `libhandler_<id>.so`, the seed's naming (edge-dev runs on Linux only).

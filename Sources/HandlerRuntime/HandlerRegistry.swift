@@ -89,8 +89,9 @@ public final class HandlerRegistry: Sendable {
     }
 
     /// Opens the library at `path` as a version of `endpointID` without routing to it: the slow
-    /// part of a swap (`dlopen` binds every symbol), done before any lock is taken.
-    /// `swapGraceful(to:)` then routes to it.
+    /// part of a swap (`dlopen` binds every symbol), which the caller can do outside its own locks.
+    /// `swapGraceful(to:)` then routes to it. (Without `version`, the registry's lock is taken
+    /// briefly to number it.)
     public func open(_ endpointID: String, path: String, version: Int? = nil) throws(LoadError) -> LoadedHandler {
         let library = try DynamicLibrary(path: path)
         guard let symbol = library.symbol(HandlerLibrary.entrySymbol) else { throw .missingEntry(path: path) }
@@ -151,6 +152,13 @@ public final class HandlerRegistry: Sendable {
 
     @discardableResult
     private func install(_ handler: LoadedHandler, drainTimeout: Duration) -> SwapResult {
+        // Installing the serving version again, or a retired one, would mark it draining while
+        // it routes: it would refuse every request from then on.
+        if handler.isDraining || state.withLock({ $0.active[handler.endpointID] === handler }) {
+            return SwapResult(
+                swapped: false, oldRequestsPending: 0, draining: false, oldVersion: handler.version,
+                newVersion: handler.version)
+        }
         let deadline = MonotonicClock.nanoseconds() &+ drainTimeout.nanoseconds
         let (old, pending) = state.withLock { state -> (LoadedHandler?, Int) in
             let old = state.active.updateValue(handler, forKey: handler.endpointID)

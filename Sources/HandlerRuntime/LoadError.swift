@@ -1,5 +1,3 @@
-import EdgeSystem
-
 /// Why a handler library could not be loaded.
 public enum LoadError: Error, Equatable, CustomStringConvertible, Sendable {
     case notBuilt(endpoint: String, buildDirectory: String)

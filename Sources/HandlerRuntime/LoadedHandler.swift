@@ -1,5 +1,4 @@
 import EdgeSDK
-import EdgeSystem
 import Synchronization
 
 /// One loaded version of an endpoint's handler library.

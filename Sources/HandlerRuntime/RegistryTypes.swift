@@ -1,5 +1,3 @@
-import EdgeSystem
-
 /// Where an endpoint is in its life, as the user sees it.
 public enum EndpointState: String, Sendable, Codable {
     /// Known, not yet compiled.

@@ -78,11 +78,17 @@ import Testing
         #expect(try Self.serve(["--drain-timeout", raw]).drainTimeout == expected)
     }
 
-    @Test(arguments: ["-1", "abc", "nan", "inf", ""])
+    @Test(arguments: ["-1", "abc", "nan", "inf", "", "1e20"])
     func aBadDrainTimeoutIsAnError(_ raw: String) throws {
         let error = try #require(Self.usageError(["--drain-timeout=\(raw)"]))
         #expect(
             error.message == "Invalid value '\(raw)' for '--drain-timeout': expected a non-negative number of seconds")
+    }
+
+    @Test(arguments: [["--port", "x", "--help"], ["-h", "--nope"], ["--drain-timeout=-1", "-h"]])
+    func helpWinsOverEverythingElseOnTheLine(_ arguments: [String]) throws {
+        let parsed = try ParsedArguments(arguments, spec: ServeCommand.spec)
+        #expect(parsed.helpRequested)
     }
 
     @Test func aNegativeNumberAfterTheOptionIsItsValue() throws {

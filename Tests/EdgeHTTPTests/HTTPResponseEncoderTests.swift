@@ -1,11 +1,8 @@
 import EdgeSDK
+import Glibc
 import Testing
 
 @testable import EdgeHTTP
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The response encoder on its own: the exact bytes of a response, no socket.
 @Suite struct HTTPResponseEncoderTests {

@@ -1,9 +1,6 @@
 import EdgeSystem
+import Glibc
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Path arithmetic, and real files in a temporary folder (removed after each test).
 @Suite final class FilePathTests {

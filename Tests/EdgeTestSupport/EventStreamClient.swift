@@ -1,11 +1,8 @@
 import EdgeHTTP
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import HandlerRuntime
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A client of `/_edge/events`: the stream's frames as JSON objects.
 package final class EventStreamClient {

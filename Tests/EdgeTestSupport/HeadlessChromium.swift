@@ -1,12 +1,9 @@
 import EdgeHTTP
 import EdgeSystem
 import FoundationEssentials
+import Glibc
 import HandlerBuild
 import HandlerRuntime
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A real browser for tests: headless Chromium driven over the DevTools protocol on a pair of
 /// pipes (`--remote-debugging-pipe`: commands in on fd 3, answers and events out on fd 4, each

@@ -1,11 +1,8 @@
 import EdgeHTTP
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import HandlerRuntime
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A deliberately dumb HTTP client over a blocking TCP socket: it sends exactly the bytes a test
 /// gives it, so tests can send what no well-behaved client would.
@@ -169,46 +166,14 @@ extension String {
     }
 }
 
-/// One piece of blocking work and where its result goes.
-private final class ThreadJob<T: Sendable>: @unchecked Sendable {
-    package let body: @Sendable () throws -> T
-    package var continuation: CheckedContinuation<T, any Error>?
-    package init(_ body: @escaping @Sendable () throws -> T) { self.body = body }
-
-    package func run() {
-        do {
-            continuation!.resume(returning: try body())
-        } catch {
-            continuation!.resume(throwing: error)
-        }
-    }
-}
-
 /// Runs blocking work (a raw socket client) on its own thread, so it never ties up the small
 /// cooperative pool that async code shares.
 package func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    let job = ThreadJob(body)
-    let run: @Sendable () -> Void = { job.run() }
-    return try await withCheckedThrowingContinuation { continuation in
-        job.continuation = continuation
-        let box = Unmanaged.passRetained(RunBox(run)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread, nil,
-            { raw in
-                Unmanaged<RunBox>.fromOpaque(raw!).takeRetainedValue().run()
-                return nil
-            }, box)
-        if result == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<RunBox>.fromOpaque(box).release()
-            continuation.resume(throwing: SystemError("pthread_create", code: result))
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        do {
+            try startThread(name: "test-client") { continuation.resume(with: Result { try body() }) }
+        } catch {
+            continuation.resume(throwing: error)
         }
     }
-}
-
-private final class RunBox {
-    package let run: @Sendable () -> Void
-    package init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }

@@ -1,11 +1,8 @@
 import EdgeHTTP
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import HandlerRuntime
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The real `edge-dev serve` binary, started on a project with `--port 0`; its output goes to a
 /// file the test reads.

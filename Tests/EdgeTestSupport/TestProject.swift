@@ -1,14 +1,11 @@
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import HandlerRuntime
 import Synchronization
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A real project folder in a temporary directory, with a real compiler and registry.
 ///

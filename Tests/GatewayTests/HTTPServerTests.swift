@@ -3,12 +3,9 @@ import EdgeSDK
 import EdgeSystem
 import EdgeTestSupport
 import Gateway
+import Glibc
 import Synchronization
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 @Suite struct HTTPServerTests {
     @Test func routesMethodsHeadAndErrorPages() async throws {

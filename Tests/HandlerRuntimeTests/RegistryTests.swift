@@ -182,6 +182,12 @@ func slowRequest(_ ms: Int) -> Request { Request(queryItems: [.init(name: "ms", 
         pinned.release()
         #expect(v1.activeRequests == 0)
         #expect(try await test.execute("api").bodyText == "2")
+
+        // Installing the serving version again, or a retired one, changes nothing.
+        #expect(!test.registry.swapGraceful(to: v2).swapped)
+        #expect(!test.registry.swapGraceful(to: v1).swapped)
+        #expect(!v2.isDraining && test.registry.handler(for: "api") === v2)
+        #expect(try await test.execute("api").bodyText == "2")
     }
 
     @Test func endpointStatesFollowTheLifecycle() async throws {

@@ -1,11 +1,8 @@
 import EdgeSystem
+import Glibc
 import Synchronization
 import Testing
 import Watcher
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Real inotify, real file writes in a temporary folder (removed after each test).
 @Suite final class ProjectWatcherTests {

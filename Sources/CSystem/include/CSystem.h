@@ -18,7 +18,7 @@ extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 extern int pthread_setname_np(pthread_t thread, const char *name);
 
 // The crash barrier (CrashGuard.c): signal handlers that turn a trap in handler code into a
-// report and the end of that one thread. See Sources/Gateway/Server/CrashBarrier.swift.
+// report and the end of that one thread. See Sources/EdgeHTTP/Server/CrashBarrier.swift.
 #include <stdint.h>
 
 /// What the signal handler reports for one trap, written whole to the report pipe.

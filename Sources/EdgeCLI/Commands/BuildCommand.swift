@@ -1,6 +1,4 @@
-import EdgeHTTP
 import EdgeSystem
-import Gateway
 import HandlerBuild
 import HandlerRuntime
 

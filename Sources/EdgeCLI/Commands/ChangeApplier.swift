@@ -1,8 +1,4 @@
-import EdgeHTTP
-import EdgeSystem
 import Gateway
-import HandlerBuild
-import HandlerRuntime
 import Synchronization
 import Watcher
 

@@ -1,8 +1,5 @@
-import EdgeHTTP
 import EdgeSystem
-import Gateway
 import HandlerBuild
-import HandlerRuntime
 
 /// Options more than one command takes, declared once.
 public enum CommonOptions {
@@ -13,7 +10,14 @@ public enum CommonOptions {
 extension ParsedArguments {
     /// The project named by `--handlers`, or nil after saying that its folder is missing.
     public func existingProject() -> Project? {
-        let project = Project(handlersDirectory: self[CommonOptions.handlers])
+        Project.existing(self[CommonOptions.handlers])
+    }
+}
+
+extension Project {
+    /// The project whose handlers folder is `handlers`, or nil after saying that it is missing.
+    static func existing(_ handlers: String) -> Project? {
+        let project = Project(handlersDirectory: handlers)
         guard FilePath.isDirectory(project.handlersDirectory) else {
             HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
             return nil

@@ -1,8 +1,4 @@
-import EdgeHTTP
-import EdgeSystem
-import Gateway
 import HandlerBuild
-import HandlerRuntime
 
 /// Prints diagnostics the way the compiler does: `path:line:col: error: message`, then notes.
 enum DiagnosticPrinter {

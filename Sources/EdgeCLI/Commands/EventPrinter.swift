@@ -1,8 +1,6 @@
-import EdgeHTTP
 import EdgeSystem
 import Gateway
 import HandlerBuild
-import HandlerRuntime
 import Synchronization
 
 /// Prints dev server events, one line each.

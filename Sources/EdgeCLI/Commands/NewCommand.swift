@@ -1,8 +1,6 @@
-import EdgeHTTP
 import EdgeSystem
 import Gateway
 import HandlerBuild
-import HandlerRuntime
 
 /// `edge-dev new`: a new endpoint from a template that builds and answers at once.
 public enum NewCommand {

@@ -3,7 +3,6 @@ import EdgeSystem
 import Gateway
 import Glibc
 import HandlerBuild
-import HandlerRuntime
 
 /// `edge-dev routes`: the route table, with each endpoint's state from the running server when
 /// there is one.

@@ -4,7 +4,6 @@ import EdgeSystem
 import Gateway
 import Glibc
 import HandlerBuild
-import HandlerRuntime
 import Synchronization
 import Watcher
 
@@ -81,11 +80,7 @@ public enum ServeCommand {
     /// often the supervisor restarted the gateway, for `/_edge/status`.
     public static func serve(_ options: Options, listener: Socket?, restarts: Int) async -> Int32 {
         let style = TerminalStyle(fd: 1)
-        let project = Project(handlersDirectory: options.handlers)
-        guard FilePath.isDirectory(project.handlersDirectory) else {
-            HostLog.err("error: no handlers folder at \(project.handlersDirectory)\n")
-            return 1
-        }
+        guard let project = Project.existing(options.handlers) else { return 1 }
         let compiler: HandlerCompiler
         do {
             compiler = try HandlerCompiler(project: project, mode: options.release ? .release : .debug)

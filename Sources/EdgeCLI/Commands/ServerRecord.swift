@@ -1,9 +1,6 @@
-import EdgeHTTP
 import EdgeSystem
-import Gateway
 import Glibc
 import HandlerBuild
-import HandlerRuntime
 
 /// `.edge/server.json`: where the project's running `edge-dev serve` listens, for other commands.
 struct ServerRecord {

@@ -1,8 +1,4 @@
-import EdgeHTTP
 import EdgeSystem
-import Gateway
-import HandlerBuild
-import HandlerRuntime
 import Synchronization
 
 /// The start-up screen: where the server is, and every endpoint with its route, state and build.

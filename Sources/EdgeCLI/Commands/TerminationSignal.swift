@@ -1,10 +1,5 @@
 import Dispatch
-import EdgeHTTP
-import EdgeSystem
-import Gateway
 import Glibc
-import HandlerBuild
-import HandlerRuntime
 
 /// SIGINT and SIGTERM, delivered to async code through Dispatch.
 enum TerminationSignal {

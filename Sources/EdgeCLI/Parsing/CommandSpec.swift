@@ -116,8 +116,10 @@ extension Option where Value == Duration {
             name, "SECONDS", help: help, default: .seconds(defaultSeconds), shown: String(defaultSeconds),
             expected: "a non-negative number of seconds",
             parse: { raw in
-                guard let seconds = Double(raw), seconds >= 0, seconds.isFinite else { return nil }
-                return .milliseconds(Int((seconds * 1000).rounded()))
+                guard let seconds = Double(raw), seconds >= 0,
+                    let milliseconds = Int(exactly: (seconds * 1000).rounded())
+                else { return nil }
+                return .milliseconds(milliseconds)
             })
     }
 }

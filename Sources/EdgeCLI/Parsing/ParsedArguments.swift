@@ -9,6 +9,12 @@ public struct ParsedArguments: Sendable {
     /// every value is checked here, so reading one later cannot fail.
     public init(_ arguments: [String], spec: CommandSpec) throws(UsageError) {
         self.spec = spec
+        // `-h` or `--help` anywhere wins over everything else on the line, as in
+        // swift-argument-parser: asking for help never gets a usage error instead.
+        if arguments.contains(where: { $0 == "-h" || $0 == Flag.help.name }) {
+            flags.insert(Flag.help.name)
+            return
+        }
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]

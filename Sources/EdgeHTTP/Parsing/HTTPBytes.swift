@@ -1,10 +1,8 @@
-import EdgeSystem
-
 // Byte classes and comparisons of RFC 9110/9112, for the parser and the encoder.
 
 /// RFC 9110 `tchar`.
 @inline(__always)
-package func isTokenByte(_ c: UInt8) -> Bool {
+func isTokenByte(_ c: UInt8) -> Bool {
     switch c {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
         UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -21,10 +19,10 @@ package func isTokenByte(_ c: UInt8) -> Bool {
 }
 
 @inline(__always)
-package func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
 
 @inline(__always)
-package func hexValue(_ c: UInt8) -> UInt8? {
+func hexValue(_ c: UInt8) -> UInt8? {
     switch c {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
     case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
@@ -35,7 +33,7 @@ package func hexValue(_ c: UInt8) -> UInt8? {
 
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs (HTTP's OWS).
-    package func trimmingCharacters() -> String {
+    func trimmingCharacters() -> String {
         var slice = Substring(self)
         while let c = slice.first, c == " " || c == "\t" { slice = slice.dropFirst() }
         while let c = slice.last, c == " " || c == "\t" { slice = slice.dropLast() }
@@ -44,7 +42,7 @@ extension StringProtocol {
 }
 
 extension String {
-    package func equalsASCIICaseInsensitive(_ lowercase: String) -> Bool {
+    func equalsASCIICaseInsensitive(_ lowercase: String) -> Bool {
         guard utf8.count == lowercase.utf8.count else { return false }
         return zip(utf8, lowercase.utf8).allSatisfy { a, b in
             a == b || (a >= 0x41 && a <= 0x5A && a | 0x20 == b)

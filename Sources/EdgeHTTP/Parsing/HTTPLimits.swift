@@ -1,5 +1,3 @@
-import EdgeSystem
-
 /// Limits on what a client may send, and how slowly.
 public struct HTTPLimits: Sendable {
     /// Request line and header fields together: past this, 414 (request line) or 431 (headers).

@@ -1,5 +1,4 @@
 import EdgeSDK
-import EdgeSystem
 
 /// A request's head: the request line and header fields, validated.
 package struct HTTPRequestHead {

@@ -1,5 +1,4 @@
 import EdgeSDK
-import EdgeSystem
 import Glibc
 
 /// Serializes responses: status line, the handler's fields, then `Content-Length`, `Date`,

@@ -1,5 +1,3 @@
-import EdgeSystem
-
 /// Reason phrases (RFC 9110 §15).
 public enum HTTPStatus {
     public static func reason(_ status: Int) -> String {

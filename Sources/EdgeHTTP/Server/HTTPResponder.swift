@@ -1,5 +1,4 @@
 import EdgeSDK
-import EdgeSystem
 
 /// A request as the server hands it to a responder: the handler-facing `Request` plus what only
 /// the server knows.

@@ -1,4 +1,3 @@
-import CSystem
 import EdgeSDK
 import EdgeSystem
 import Synchronization

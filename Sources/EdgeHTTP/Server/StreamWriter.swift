@@ -1,4 +1,3 @@
-import EdgeSystem
 import Synchronization
 
 /// Writes the rest of a streaming response (`Reply.stream`) from any thread.

@@ -1,7 +1,5 @@
-import EdgeHTTP
 import EdgeSystem
 import HandlerBuild
-import HandlerRuntime
 
 /// What `handlers/<id>/endpoint.json` says: the methods and paths an endpoint answers.
 ///

@@ -1,8 +1,3 @@
-import EdgeHTTP
-import EdgeSystem
-import HandlerBuild
-import HandlerRuntime
-
 /// A route's path pattern: literal segments, `{name}` parameters, and a final `{rest...}` that
 /// captures the remainder (zero or more segments).
 public struct RoutePattern: Hashable, Sendable, CustomStringConvertible {

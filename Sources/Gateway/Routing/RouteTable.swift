@@ -1,8 +1,3 @@
-import EdgeHTTP
-import EdgeSystem
-import HandlerBuild
-import HandlerRuntime
-
 /// Every endpoint's routes, ordered so that the most specific pattern is tried first.
 ///
 /// Immutable: the server swaps in a whole new table (atomically, under a lock) when endpoints

@@ -2,13 +2,10 @@ import EdgeHTTP
 import EdgeSystem
 import EdgeTestSupport
 import Gateway
+import Glibc
 import HandlerBuild
 import HandlerRuntime
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The dashboard and live-reload in a real browser (headless Chromium, Debian package
 /// `chromium`; `.ci/run` installs it when it can). Screenshots go to `.build/test-artifacts/`.

@@ -2,14 +2,11 @@ import EdgeHTTP
 import EdgeSystem
 import EdgeTestSupport
 import Gateway
+import Glibc
 import HandlerBuild
 import HandlerRuntime
 import Synchronization
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A broken handler costs one request, never the server: the real binary, the real `crash`
 /// sample compiled by it, real traps, over real HTTP.

@@ -2,13 +2,10 @@ import EdgeHTTP
 import EdgeSystem
 import EdgeTestSupport
 import Gateway
+import Glibc
 import HandlerBuild
 import HandlerRuntime
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Save a file, get the new code: the real `edge-dev serve`, real files, real inotify, real HTTP.
 @Suite(.serialized) struct DevLoopTests {

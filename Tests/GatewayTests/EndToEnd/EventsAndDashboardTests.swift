@@ -2,13 +2,10 @@ import EdgeHTTP
 import EdgeSystem
 import EdgeTestSupport
 import Gateway
+import Glibc
 import HandlerBuild
 import HandlerRuntime
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `/_edge/events`, the dashboard and live-reload, from the real binary over real HTTP.
 @Suite(.serialized) struct EventsAndDashboardTests {

@@ -2,13 +2,10 @@ import EdgeHTTP
 import EdgeSystem
 import EdgeTestSupport
 import Gateway
+import Glibc
 import HandlerBuild
 import HandlerRuntime
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `edge-dev serve` as a user runs it: the real binary, a real project folder, real HTTP.
 @Suite(.serialized) struct ServeTests {

@@ -1,12 +1,9 @@
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import HandlerRuntime
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 // edge-bench: the figures behind edge-dev's claims, printed, never asserted.
 //
