@@ -160,7 +160,7 @@ import Testing
     @Test func aChunkedBodyWithExtensionsAndTrailers() throws {
         let request = try Self.single(
             "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n"
-                + "5\r\nhello\r\n7;ext=1\r\n, world\r\nA \r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n")
+                + "5\r\nhello\r\n7;ext=1\r\n, world\r\nA\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n")
         #expect(request.framing == .chunked)
         #expect(request.bodyText == "hello, world0123456789")
         // Trailer fields are read past, not merged into the head.
@@ -393,7 +393,12 @@ import Testing
         ("truncated percent-encoding", "GET /a%4 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         ("percent-encoded NUL", "GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         ("percent-encoded invalid UTF-8", "GET /a%FF HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-        ("empty head", "\r\n\r\n", 400),
+        (
+            "more empty lines before the request line than are ignored",
+            String(repeating: "\r\n", count: HTTPRequestParser.maxLeadingEmptyLines + 1)
+                + "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            400
+        ),
     ])
     func malformedRequestsAreRefusedWithTheRightStatus(_ what: String, _ raw: String, _ status: Int) {
         let outcome = Self.parse(raw)

@@ -1,5 +1,33 @@
 // Byte classes and comparisons of RFC 9110/9112, for the parser and the encoder.
 
+/// A byte the request-target grammar allows (RFC 9112 §3.2 over RFC 3986): unreserved,
+/// sub-delims, `:` `@` `/` `?`, `%` of an escape, and `[` `]` of an IPv6 authority. Raw bytes
+/// outside it (controls, spaces, non-ASCII, `"` `<` `>` `\\` `^` `` ` `` `{` `|` `}` `#`) must be
+/// percent-encoded.
+@inline(__always)
+func isTargetByte(_ c: UInt8) -> Bool {
+    switch c {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"):
+        return true
+    case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "!"),
+        UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
+        UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="),
+        UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "%"),
+        UInt8(ascii: "["), UInt8(ascii: "]"):
+        return true
+    default:
+        return false
+    }
+}
+
+/// `qdtext` and the escaped byte of a `quoted-pair` (RFC 9110 §5.6.4): HTAB, SP, visible ASCII
+/// and obs-text; never CR, LF, NUL or DEL.
+@inline(__always)
+func isQuotedTextByte(_ c: UInt8) -> Bool {
+    c == 0x09 || (c >= 0x20 && c != 0x7F)
+}
+
 /// RFC 9110 `tchar`.
 @inline(__always)
 func isTokenByte(_ c: UInt8) -> Bool {

@@ -50,6 +50,16 @@ package struct HTTPRequestParser {
     private var body: [UInt8] = []
     private var scanned = 0
     private var continueAnnounced = false
+    /// Empty lines seen before the current request line (RFC 9112 §2.2: ignore a few).
+    private var leadingEmptyLines = 0
+    /// Trailer fields of the current chunked body, counted against the header-count limit.
+    private var trailerFields = 0
+
+    /// How many empty lines before a request line are ignored: old clients send one CRLF after
+    /// a POST body; more than a few is not a client being sloppy.
+    package static let maxLeadingEmptyLines = 8
+    /// A chunk-size line, extensions included (RFC 9112 §7.1.1 sets no limit; a sane one).
+    package static let maxChunkLineBytes = 1024
 
     package init(limits: HTTPLimits) { self.limits = limits }
 
@@ -64,14 +74,28 @@ package struct HTTPRequestParser {
         while true {
             switch state {
             case .head:
+                while scanned == 0, buffer.count - start >= 1, buffer[start] == 0x0D {
+                    guard buffer.count - start >= 2 else { return .needMore }
+                    guard buffer[start + 1] == 0x0A else { break }
+                    leadingEmptyLines += 1
+                    guard leadingEmptyLines <= Self.maxLeadingEmptyLines else {
+                        throw HTTPError(
+                            400, "more than \(Self.maxLeadingEmptyLines) empty lines before the request line")
+                    }
+                    start += 2
+                }
                 guard let end = findHeadEnd(buffer, from: start) else {
-                    try checkHeadSize(buffer, start: start, end: buffer.count)
+                    // Up to three bytes may be the start of the final CRLFCRLF, which does not
+                    // count: the verdict must not depend on where a read ends.
+                    try checkHeadSize(buffer, start: start, end: max(start, buffer.count - 3))
                     return .needMore
                 }
                 try checkHeadSize(buffer, start: start, end: end)
                 let parsed = try parseHead(buffer[start..<end])
                 start = end + 4
                 scanned = 0
+                leadingEmptyLines = 0
+                trailerFields = 0
                 head = parsed
                 body = []
                 continueAnnounced = false
@@ -94,8 +118,13 @@ package struct HTTPRequestParser {
                 return needMore()
             case .chunkSize:
                 guard let lineEnd = findCRLF(buffer, from: start) else {
-                    if buffer.count - start > 1024 { throw HTTPError(400, "chunk size line too long") }
+                    if buffer.count - start > Self.maxChunkLineBytes {
+                        throw HTTPError(400, "chunk size line too long")
+                    }
                     return needMore()
+                }
+                guard lineEnd - start <= Self.maxChunkLineBytes else {
+                    throw HTTPError(400, "chunk size line too long")
                 }
                 let size = try parseChunkSize(buffer[start..<lineEnd])
                 start = lineEnd + 2
@@ -126,6 +155,9 @@ package struct HTTPRequestParser {
                 start += 2
                 state = .chunkSize
             case .trailers(let bytes):
+                // Trailer fields follow the rules of header fields exactly (RFC 9112 §7.1.2,
+                // RFC 9110 §5.5): a line two parsers could split differently is how request
+                // smuggling starts when one server sits in front of another.
                 guard let lineEnd = findCRLF(buffer, from: start) else {
                     if bytes + buffer.count - start > limits.maxHeadBytes {
                         throw HTTPError(431, "trailer section too large")
@@ -133,9 +165,16 @@ package struct HTTPRequestParser {
                     return .needMore
                 }
                 let line = buffer[start..<lineEnd]
+                guard bytes + line.count + 2 <= limits.maxHeadBytes else {
+                    throw HTTPError(431, "trailer section too large")
+                }
                 start = lineEnd + 2
                 if line.isEmpty { return finish() }
-                if line.contains(0x0D) { throw HTTPError(400, "bare CR in trailer") }
+                _ = try parseFieldLine(line, section: "trailer")
+                trailerFields += 1
+                if trailerFields > limits.maxHeaderCount {
+                    throw HTTPError(431, "more than \(limits.maxHeaderCount) trailer fields")
+                }
                 state = .trailers(bytes: bytes + line.count + 2)
             }
         }
@@ -229,22 +268,8 @@ package struct HTTPRequestParser {
         let (method, target, minorVersion) = try parseRequestLine(lines[0])
         var headers = HTTPHeaders()
         for line in lines.dropFirst() {
-            guard let first = line.first else { throw HTTPError(400, "empty header line") }
-            if first == 0x20 || first == 0x09 { throw HTTPError(400, "obsolete line folding in header field") }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-                throw HTTPError(400, "header field without ':'")
-            }
-            let name = line[line.startIndex..<colon]
-            guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
-                throw HTTPError(400, "invalid header field name '\(String(decoding: name, as: UTF8.self))'")
-            }
-            var value = line[(colon + 1)...]
-            while let c = value.first, c == 0x20 || c == 0x09 { value = value.dropFirst() }
-            while let c = value.last, c == 0x20 || c == 0x09 { value = value.dropLast() }
-            guard value.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else {
-                throw HTTPError(400, "invalid character in header field '\(String(decoding: name, as: UTF8.self))'")
-            }
-            headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            let (name, value) = try parseFieldLine(line, section: "header")
+            headers.add(name, value)
             if headers.count > limits.maxHeaderCount {
                 throw HTTPError(431, "more than \(limits.maxHeaderCount) header fields")
             }
@@ -278,13 +303,35 @@ package struct HTTPRequestParser {
             expectsContinue: expectsContinue, framing: framing)
     }
 
+    /// One `field-name ":" OWS field-value OWS` line of the head or the trailer section (CRLF
+    /// already removed). CR, LF and NUL are never allowed in a field (RFC 9110 §5.5).
+    private func parseFieldLine(_ line: ArraySlice<UInt8>, section: String) throws(HTTPError) -> (String, String) {
+        guard let first = line.first else { throw HTTPError(400, "empty \(section) line") }
+        if first == 0x20 || first == 0x09 { throw HTTPError(400, "obsolete line folding in \(section) field") }
+        if line.contains(0x0A) || line.contains(0x0D) { throw HTTPError(400, "bare CR or LF in \(section) field") }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            throw HTTPError(400, "\(section) field without ':'")
+        }
+        let name = line[line.startIndex..<colon]
+        guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+            throw HTTPError(400, "invalid \(section) field name '\(String(decoding: name, as: UTF8.self))'")
+        }
+        var value = line[(colon + 1)...]
+        while let c = value.first, c == 0x20 || c == 0x09 { value = value.dropFirst() }
+        while let c = value.last, c == 0x20 || c == 0x09 { value = value.dropLast() }
+        guard value.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else {
+            throw HTTPError(400, "invalid character in \(section) field '\(String(decoding: name, as: UTF8.self))'")
+        }
+        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    }
+
     private func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPError) -> (String, String, Int) {
         let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
             throw HTTPError(400, "malformed request line")
         }
         guard parts[0].allSatisfy(isTokenByte) else { throw HTTPError(400, "invalid method") }
-        guard parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw HTTPError(400, "invalid request target") }
+        guard parts[1].allSatisfy(isTargetByte) else { throw HTTPError(400, "invalid character in request target") }
         let version = String(decoding: parts[2], as: UTF8.self)
         let minor: Int
         switch version {
@@ -334,6 +381,10 @@ package struct HTTPRequestParser {
 
     private func splitTarget(_ target: String, method: String) throws(HTTPError) -> (String, Substring) {
         var rest = Substring(target)
+        if method == "CONNECT" {
+            // A tunnel (authority-form target) is not something a handler server does.
+            throw HTTPError(501, "CONNECT is not supported")
+        }
         if target == "*" {
             guard method == "OPTIONS" else { throw HTTPError(400, "'*' target is only for OPTIONS") }
             return ("*", "")
@@ -391,17 +442,71 @@ package struct HTTPRequestParser {
         return String(validating: bytes, as: UTF8.self)
     }
 
+    /// `chunk-size [ chunk-ext ] CRLF` (RFC 9112 §7.1.1), CRLF removed: the size is 1*HEXDIG
+    /// at the start of the line; extensions are `*( BWS ";" BWS name [ BWS "=" BWS value ] )`,
+    /// names tokens, values tokens or quoted strings. They are checked and ignored.
     private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPError) -> Int {
-        var digits = line
-        if let semicolon = line.firstIndex(of: UInt8(ascii: ";")) { digits = line[..<semicolon] }
-        while let c = digits.last, c == 0x20 || c == 0x09 { digits = digits.dropLast() }
-        guard !digits.isEmpty, digits.count <= 15 else { throw HTTPError(400, "invalid chunk size") }
+        if line.contains(0x0D) || line.contains(0x0A) { throw HTTPError(400, "bare CR or LF in chunk size line") }
+        var index = line.startIndex
         var size = 0
-        for byte in digits {
-            guard let value = hexValue(byte) else { throw HTTPError(400, "invalid chunk size") }
+        while index < line.endIndex, let value = hexValue(line[index]) {
+            guard index - line.startIndex < 15 else { throw HTTPError(400, "invalid chunk size") }
             size = size << 4 | Int(value)
+            index += 1
         }
-        if line.contains(0x0D) || line.contains(0x0A) { throw HTTPError(400, "bare CR in chunk size line") }
+        guard index > line.startIndex else { throw HTTPError(400, "invalid chunk size") }
+        try checkChunkExtensions(line[index...])
         return size
+    }
+
+    private func checkChunkExtensions(_ rest: ArraySlice<UInt8>) throws(HTTPError) {
+        var index = rest.startIndex
+        func skipWhitespace() {
+            while index < rest.endIndex, rest[index] == 0x20 || rest[index] == 0x09 { index += 1 }
+        }
+        func token() -> Bool {
+            let start = index
+            while index < rest.endIndex, isTokenByte(rest[index]) { index += 1 }
+            return index > start
+        }
+        while index < rest.endIndex {
+            // BWS is allowed only before a ';' (so `a ` with nothing after is refused).
+            skipWhitespace()
+            guard index < rest.endIndex, rest[index] == UInt8(ascii: ";") else {
+                throw HTTPError(400, "invalid chunk size")
+            }
+            index += 1
+            skipWhitespace()
+            guard token() else { throw HTTPError(400, "chunk extension without a name") }
+            let afterName = index
+            skipWhitespace()
+            guard index < rest.endIndex, rest[index] == UInt8(ascii: "=") else {
+                index = afterName
+                continue
+            }
+            index += 1
+            skipWhitespace()
+            if index < rest.endIndex, rest[index] == UInt8(ascii: "\"") {
+                index += 1
+                var closed = false
+                while index < rest.endIndex {
+                    let c = rest[index]
+                    index += 1
+                    if c == UInt8(ascii: "\"") {
+                        closed = true
+                        break
+                    }
+                    if c == UInt8(ascii: "\\") {
+                        guard index < rest.endIndex, isQuotedTextByte(rest[index]) else { break }
+                        index += 1
+                    } else if !isQuotedTextByte(c) {
+                        throw HTTPError(400, "invalid character in chunk extension value")
+                    }
+                }
+                guard closed else { throw HTTPError(400, "unterminated quoted chunk extension value") }
+            } else if !token() {
+                throw HTTPError(400, "chunk extension without a value after '='")
+            }
+        }
     }
 }
