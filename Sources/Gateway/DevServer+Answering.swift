@@ -119,7 +119,12 @@ extension DevServer {
         let id = handler.endpointID
         let version = handler.version
         switch failure {
-        case .crashed(let crash):
+        case .crashed(let trapped):
+            var mapped = trapped
+            if let message = trapped.message {
+                mapped.message = CrashMessage.userFacing(message, endpoint: id, version: version, project: self.project)
+            }
+            let crash = mapped
             let summary = CrashSummary(version: version, message: crash.summary, time: crash.time)
             state.withLock { state in
                 state.records[id]?.crashes += 1

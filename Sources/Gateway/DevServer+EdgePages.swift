@@ -15,6 +15,9 @@ extension DevServer {
                 ErrorPage.response(.forbidden("/_edge/ is only answered to loopback clients"), for: incoming),
                 tag: "_edge")
         }
+        if let refusal = EdgeOrigin.refusal(for: incoming, listenHost: listenHost) {
+            return .now(ErrorPage.response(.forbidden(refusal), for: incoming), tag: "_edge")
+        }
         let path = incoming.request.path
         guard incoming.request.method == "GET" else {
             return .now(

@@ -24,6 +24,8 @@ public final class DevServer: HTTPResponder, Sendable {
     public let restarts: Int
     /// Whether HTML responses get the live-reload script (endpoints may still opt out).
     public let liveReload: Bool
+    /// The address the server listens on (`--host`): a `Host` naming it may read `/_edge/`.
+    public let listenHost: String
     /// Every event, for `/_edge/events`.
     public let events = EventHub()
     let locator: CrashLocator
@@ -71,7 +73,8 @@ public final class DevServer: HTTPResponder, Sendable {
     public init(
         project: Project, compiler: HandlerCompiler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout,
         firstBuildWait: Duration = .seconds(60), handlerTimeout: Duration = .seconds(30), restarts: Int = 0,
-        liveReload: Bool = true, report: @escaping @Sendable (DevEvent) -> Void = { _ in }
+        liveReload: Bool = true, listenHost: String = "127.0.0.1",
+        report: @escaping @Sendable (DevEvent) -> Void = { _ in }
     ) {
         self.project = project
         self.compiler = compiler
@@ -81,6 +84,7 @@ public final class DevServer: HTTPResponder, Sendable {
         self.handlerTimeout = handlerTimeout
         self.restarts = restarts
         self.liveReload = liveReload
+        self.listenHost = listenHost
         self.locator = CrashLocator(
             toolchain: compiler.toolchain, scratchDirectory: FilePath.join(project.edgeDirectory, "tmp"))
         let events = self.events

@@ -8,7 +8,7 @@ import HandlerRuntime
 extension HandlerCompiler {
     /// A module name unique to this build: two images with one module name confuse the runtime's
     /// name-based type lookup (docs/architecture.md, fact 4).
-    nonisolated static func moduleName(_ endpointID: String, version: Int) -> String {
+    package nonisolated static func moduleName(_ endpointID: String, version: Int) -> String {
         let safe = String(endpointID.map { $0.isLetter || $0.isNumber ? $0 : "_" })
         return "H_\(safe)_\(version)"
     }

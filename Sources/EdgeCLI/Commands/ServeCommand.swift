@@ -92,6 +92,7 @@ public enum ServeCommand {
         let devServer = DevServer(
             project: project, compiler: compiler, drainTimeout: options.drainTimeout,
             handlerTimeout: options.handlerTimeout, restarts: restarts, liveReload: options.liveReload,
+            listenHost: options.host,
             report: { printer.print($0) })
         devServer.discover()
 

@@ -207,4 +207,38 @@ import Testing
         #expect(missing.output.hasPrefix("Error: Missing value for '--port <port>'"))
         #expect(try runEdgeDev(["serve", "--help"], in: root).output.contains("(default: 30)"))
     }
+
+    /// DNS rebinding: a page that points its own name at 127.0.0.1 reaches us on loopback, but
+    /// its `Host` (and, for a state change, its `Origin`) still names the page.
+    @Test func edgePagesRefuseForeignHostsAndOrigins() async throws {
+        let test = try TestProject(samples: ["hello"])
+        let serve = try ServeProcess(handlers: test.project.handlersDirectory)
+        let port = try await serve.waitUntilReady()
+        func send(_ head: String) throws -> RawHTTPClient.Reply {
+            let client = try RawHTTPClient(port: port)
+            try client.send(head + "Connection: close\r\n\r\n")
+            return try client.read()
+        }
+        let foreign = try send("GET /_edge/status HTTP/1.1\r\nHost: evil.example\r\n")
+        #expect(foreign.status == 403)
+        #expect(foreign.text.contains("evil.example"))
+        #expect(!foreign.text.contains("endpoints"))
+        #expect(try send("GET /_edge/status HTTP/1.1\r\nHost: evil.example:\(port)\r\n").status == 403)
+        #expect(try send("GET /_edge/ HTTP/1.1\r\nHost: 127.0.0.1.evil.example\r\n").status == 403)
+        for host in ["localhost:\(port)", "127.0.0.1:\(port)", "[::1]:\(port)", "127.0.0.2", "app.localhost"] {
+            #expect(try send("GET /_edge/status HTTP/1.1\r\nHost: \(host)\r\n").status == 200, "\(host)")
+        }
+        let crossOrigin = try send(
+            "POST /_edge/status HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://evil.example\r\n"
+                + "Content-Length: 0\r\n")
+        #expect(crossOrigin.status == 403)
+        #expect(crossOrigin.text.contains("evil.example"))
+        // From the dashboard's own origin the request gets as far as the method check.
+        let sameOrigin = try send(
+            "POST /_edge/status HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://127.0.0.1:\(port)\r\n"
+                + "Content-Length: 0\r\n")
+        #expect(sameOrigin.status == 405)
+        // Handlers are not affected: any Host reaches them.
+        #expect(try send("GET /hello HTTP/1.1\r\nHost: evil.example\r\n").status == 200)
+    }
 }
