@@ -13,3 +13,10 @@ public func raiseOpenFileLimit() -> Int {
     }
     return Int(limit.rlim_cur)
 }
+
+/// The open-files soft limit now.
+public func currentOpenFileLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+    return Int(limit.rlim_cur)
+}

@@ -18,10 +18,16 @@ package final class ServeProcess {
         return FilePath.join(FilePath.directory(of: bundle), "edge-dev")
     }
 
-    package init(handlers: String, arguments: [String] = [], environment: [String: String] = ["NO_COLOR": "1"]) throws {
+    /// `launcher` runs before the binary and must `exec` it (`prlimit --nofile=64:64`), so `pid`
+    /// is edge-dev's.
+    package init(
+        handlers: String, arguments: [String] = [], environment: [String: String] = ["NO_COLOR": "1"],
+        launcher: [String] = []
+    ) throws {
         logPath = FilePath.join(FilePath.directory(of: handlers), "serve.log")
         pid = try spawnEdgeDev(
-            ["serve", "--handlers", handlers, "--port", "0"] + arguments, output: logPath, environment: environment)
+            ["serve", "--handlers", handlers, "--port", "0"] + arguments, output: logPath, environment: environment,
+            launcher: launcher)
     }
 
     deinit {
@@ -100,7 +106,8 @@ package final class ServeProcess {
 /// Starts the `edge-dev` binary with `arguments` (in `directory`, when given), its standard input
 /// from /dev/null and its standard output and error to the file `output`.
 package func spawnEdgeDev(
-    _ arguments: [String], output: String, directory: String? = nil, environment: [String: String] = [:]
+    _ arguments: [String], output: String, directory: String? = nil, environment: [String: String] = [:],
+    launcher: [String] = []
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -108,7 +115,7 @@ package func spawnEdgeDev(
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    var words = [ServeProcess.executable] + arguments
+    var words = launcher + [ServeProcess.executable] + arguments
     if let directory {
         // posix_spawn has no portable "start in this folder": let the shell change to it.
         words = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + words

@@ -37,6 +37,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private var runningIndex = 0
     private var jobSequence: UInt64 = 0
     private var accepting = true
+    private var acceptBackoff = AcceptBackoff()
     private var connections: [Int32: Connection] = [:]
     private var lastSweep: UInt64 = 0
     private var requestCounter: UInt64 = 0
@@ -253,13 +254,14 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             if stopRequested.load(ordering: .relaxed) {
                 if accepting {
                     accepting = false
-                    epoll.remove(listenerFD)
+                    if !acceptBackoff.isPaused { epoll.remove(listenerFD) }
                     for connection in connections.values where !connection.inFlight { connection.close() }
                 }
                 if connections.isEmpty && jobs.isEmpty { return true }
             }
             guard runJobs() else { return false }
-            epoll.wait(timeoutMilliseconds: jobs.isEmpty ? 100 : 0) { event in
+            let idleWait = acceptBackoff.millisecondsLeft(now: MonotonicClock.nanoseconds(), cap: 100)
+            epoll.wait(timeoutMilliseconds: jobs.isEmpty ? idleWait : 0) { event in
                 if event.fd == listenerFD {
                     if accepting { acceptConnections() }
                 } else if event.fd == wakeup.fd {
@@ -270,6 +272,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
                 }
             }
             guard runJobs() else { return false }
+            resumeAcceptingIfDue()
             sweepIfDue()
             flushLog()
         }
@@ -289,8 +292,11 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             do {
                 client = try server.listener.accept()
             } catch {
-                if error.code == EMFILE || error.code == ENFILE {
-                    HostLog.err("edge-dev: out of file descriptors: \(error)\n")
+                if AcceptBackoff.isShortage(error) {
+                    epoll.remove(listenerFD)
+                    let line = acceptBackoff.shortage(
+                        error, now: MonotonicClock.nanoseconds(), openConnections: connections.count)
+                    if let line { HostLog.err(line) }
                 }
                 return
             }
@@ -305,6 +311,15 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             let connection = Connection(socket: client, loop: self)
             connections[client.fd] = connection
             connectionCount.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
+    private func resumeAcceptingIfDue() {
+        guard acceptBackoff.pauseEnded(now: MonotonicClock.nanoseconds()), accepting else { return }
+        do {
+            try epoll.add(listenerFD, [.readable, .exclusive])
+        } catch {
+            HostLog.err("edge-dev: cannot watch the listening socket again: \(error)\n")
         }
     }
 
