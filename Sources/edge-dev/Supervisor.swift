@@ -18,6 +18,9 @@ struct Supervisor {
     static let supervisorVariable = "EDGE_SUPERVISOR_PID"
     private static let inheritedDescriptor: Int32 = 3
 
+    /// True in the gateway process (the supervisor passed it a socket).
+    static var isGateway: Bool { getenv(descriptorVariable) != nil }
+
     /// In the gateway: how often the supervisor has restarted it.
     static var restarts: Int {
         getenv(restartsVariable).flatMap { Int(String(cString: $0)) } ?? 0

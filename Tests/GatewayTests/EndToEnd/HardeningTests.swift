@@ -55,4 +55,59 @@ import Testing
         #expect(try ServeProcess.get(port: port, "/hello").status == 200)
         #expect(try await serve.terminate(SIGTERM) == 0)
     }
+
+    static let clockHandler = """
+        import EdgeSDK
+        import Foundation
+
+        func handle(_ ctx: Context, _ req: Request) async throws -> Response {
+            if let ms = req.query("ms"), let n = UInt64(ms) { try await Task.sleep(nanoseconds: n * 1_000_000) }
+            if req.query("trap") != nil {
+                let missing: Int? = nil
+                return .text("\\(missing!)")
+            }
+            let data = try JSONEncoder().encode(["now": Date().timeIntervalSince1970])
+            return .text(String(decoding: data, as: UTF8.self))
+        }
+        """
+
+    static let fetchHandler = """
+        import EdgeSDK
+        import Foundation
+        import FoundationNetworking
+
+        func handle(_ ctx: Context, _ req: Request) async throws -> Response {
+            let url = URL(string: req.query("url") ?? "")!
+            let count = try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int, any Error>) in
+                URLSession.shared.dataTask(with: url) { data, _, error in
+                    if let error { done.resume(throwing: error) } else { done.resume(returning: data?.count ?? 0) }
+                }.resume()
+            }
+            return .text("fetched \\(count) bytes")
+        }
+        """
+
+    /// Most real handlers import Foundation; once one had run, `serve` used to hang for ever on
+    /// Ctrl-C (the main actor never ran again: see FoundationOnTheMainThread).
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalEndsServeWithin2sAfterFoundationHandlers(_ signal: Int32) async throws {
+        let test = try TestProject()
+        try test.write("clock", Self.clockHandler)
+        try test.write("fetch", Self.fetchHandler)
+        let serve = try ServeProcess(handlers: test.project.handlersDirectory, arguments: ["--no-access-log"])
+        let port = try await serve.waitUntilReady()
+        #expect(try ServeProcess.get(port: port, "/clock").text.contains("now"))
+        let fetched = try ServeProcess.get(port: port, "/fetch?url=http://127.0.0.1:\(port)/clock")
+        #expect(fetched.status == 200 && fetched.text.hasPrefix("fetched "), "\(fetched.text)")
+        #expect(try ServeProcess.get(port: port, "/clock?trap=1").status == 500)
+
+        let inFlight = Task { try await onThread { try ServeProcess.get(port: port, "/clock?ms=800") } }
+        try await Task.sleep(for: .milliseconds(200))
+        let start = ContinuousClock.now
+        let status = try await serve.terminate(signal, timeout: .seconds(5))
+        let took = ContinuousClock.now - start
+        #expect(status == 0)
+        #expect(took < .seconds(2), "exit took \(took)")
+        #expect(try await inFlight.value.status == 200, "the request in flight finishes first")
+    }
 }
