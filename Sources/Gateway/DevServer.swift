@@ -73,12 +73,12 @@ public final class DevServer: HTTPResponder, Sendable {
     public init(
         project: Project, compiler: HandlerCompiler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout,
         firstBuildWait: Duration = .seconds(60), handlerTimeout: Duration = .seconds(30), restarts: Int = 0,
-        liveReload: Bool = true, listenHost: String = "127.0.0.1",
+        liveReload: Bool = true, listenHost: String = "127.0.0.1", inFlightTable: SharedCounters? = nil,
         report: @escaping @Sendable (DevEvent) -> Void = { _ in }
     ) {
         self.project = project
         self.compiler = compiler
-        self.registry = HandlerRegistry(buildRoot: project.buildRoot)
+        self.registry = HandlerRegistry(buildRoot: project.buildRoot, inFlightTable: inFlightTable)
         self.drainTimeout = drainTimeout
         self.firstBuildWait = firstBuildWait
         self.handlerTimeout = handlerTimeout

@@ -38,8 +38,16 @@ public final class HandlerRegistry: Sendable {
     private let janitor: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     /// Starts a background task that runs `cleanupDrained()` every `cleanupInterval`.
-    public init(buildRoot: String, cleanupInterval: Duration = .milliseconds(100)) {
+    /// Requests in flight per endpoint, also counted where another process can read them.
+    public let inFlightTable: SharedCounters?
+
+    /// `inFlightTable`, when given, counts every endpoint's requests in flight in memory the
+    /// supervisor reads after the gateway died (to name the endpoints it died serving).
+    public init(
+        buildRoot: String, cleanupInterval: Duration = .milliseconds(100), inFlightTable: SharedCounters? = nil
+    ) {
         self.buildRoot = buildRoot
+        self.inFlightTable = inFlightTable
         let task = Task.detached { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: cleanupInterval)
@@ -107,7 +115,9 @@ public final class HandlerRegistry: Sendable {
                 $0.anonymousVersions[endpointID] = next
                 return next
             }
-        return LoadedHandler(endpointID: endpointID, version: number, libraryPath: path, entry: entry)
+        let sharedSlot = inFlightTable.flatMap { table in table.slot(for: endpointID).map { (table, $0) } }
+        return LoadedHandler(
+            endpointID: endpointID, version: number, libraryPath: path, entry: entry, sharedSlot: sharedSlot)
     }
 
     // MARK: - Swapping

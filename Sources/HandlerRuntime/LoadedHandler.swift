@@ -1,4 +1,5 @@
 import EdgeSDK
+import EdgeSystem
 import Synchronization
 
 /// One loaded version of an endpoint's handler library.
@@ -13,11 +14,17 @@ public final class LoadedHandler: Sendable {
     /// `hello v3`: how logs name this version (made once, not per request).
     public let tag: String
     let entry: HandlerEntry
+    /// Where this endpoint's requests in flight are also counted for the supervisor, if anywhere.
+    let sharedSlot: (table: SharedCounters, slot: Int)?
 
     private let active = Atomic<Int>(0)
     private let drainingFlag = Atomic<Bool>(false)
 
-    init(endpointID: String, version: Int, libraryPath: String, entry: HandlerEntry) {
+    init(
+        endpointID: String, version: Int, libraryPath: String, entry: HandlerEntry,
+        sharedSlot: (table: SharedCounters, slot: Int)? = nil
+    ) {
+        self.sharedSlot = sharedSlot
         self.endpointID = endpointID
         self.version = version
         self.tag = "\(endpointID) v\(version)"
@@ -55,11 +62,13 @@ public final class LoadedHandler: Sendable {
             active.wrappingSubtract(1, ordering: .sequentiallyConsistent)
             return nil
         }
+        if let sharedSlot { sharedSlot.table.add(sharedSlot.slot, 1) }
         return RequestGuard(handler: self)
     }
 
     func release() {
         active.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+        if let sharedSlot { sharedSlot.table.add(sharedSlot.slot, -1) }
     }
 
     /// Stops taking new requests; returns the requests still running.

@@ -52,7 +52,8 @@ enum EdgeDev {
     @Sendable static func serve(_ arguments: ParsedArguments) async -> Int32 {
         let options = ServeCommand.Options(arguments)
         if let inherited = Supervisor.inheritedListener() {
-            return await ServeCommand.serve(options, listener: inherited, restarts: Supervisor.restarts)
+            return await ServeCommand.serve(
+                options, listener: inherited, restarts: Supervisor.restarts, inFlightTable: Supervisor.inFlightPath)
         }
         guard arguments.existingProject() != nil else { return 1 }
         if !options.restart {
@@ -65,6 +66,6 @@ enum EdgeDev {
             HostLog.err("error: cannot listen on \(options.host):\(options.port): \(error)\n")
             return 1
         }
-        return await Supervisor(listener: listener).run()
+        return await Supervisor(listener: listener, inFlightPath: ServeCommand.inFlightTablePath(options)).run()
     }
 }

@@ -11,11 +11,17 @@ import Glibc
 /// instead of being refused.
 struct Supervisor {
     let listener: Socket
+    /// The gateway's table of requests in flight (`.edge/gateway.inflight`), read after it died.
+    let inFlightPath: String
 
     /// The environment variable that tells a gateway which descriptor is its listening socket.
     static let descriptorVariable = "EDGE_GATEWAY_FD"
     static let restartsVariable = "EDGE_GATEWAY_RESTARTS"
     static let supervisorVariable = "EDGE_SUPERVISOR_PID"
+    static let inFlightVariable = "EDGE_GATEWAY_INFLIGHT"
+
+    /// In the gateway: where to keep the table of requests in flight.
+    static var inFlightPath: String? { getenv(inFlightVariable).map { String(cString: $0) } }
     private static let inheritedDescriptor: Int32 = 3
 
     /// True in the gateway process (the supervisor passed it a socket).
@@ -59,6 +65,7 @@ struct Supervisor {
         while true {
             let started = MonotonicClock.nanoseconds()
             let pid: pid_t
+            unlink(inFlightPath)  // a table left by an earlier gateway says nothing of this one
             do {
                 pid = try spawnGateway(restarts: restarts)
             } catch {
@@ -71,13 +78,23 @@ struct Supervisor {
             edge_supervisor_forward_signals(0)
             let exitedNormally = status & 0x7f == 0
             let code = (status >> 8) & 0xff
-            if exitedNormally && code < 128 { return code }
+            // The gateway ends normally only when edge-dev decides to (it says so in its table);
+            // any other exit, such as a handler calling `exit()`, is a death like a signal.
+            let table = SharedCounters.read(inFlightPath)
+            let deliberate = table?.deliberate ?? (exitedNormally && code < 128)
+            if exitedNormally && deliberate { return code }
             if edge_supervisor_stop_signal() != 0 { return exitedNormally ? code : 128 + status & 0x7f }
             restarts += 1
-            let cause = exitedNormally ? "exit status \(code)" : signalName(status & 0x7f)
+            let cause =
+                exitedNormally
+                ? "exit status \(code), not by edge-dev: a handler called exit()?" : signalName(status & 0x7f)
+            let serving = table?.inFlight ?? []
+            let during =
+                serving.isEmpty
+                ? "" : " while serving \(serving.map { "'\($0)'" }.joined(separator: ", "))"
             HostLog.err(
-                "edge-dev: the gateway process died (\(cause)); restarting it on the same socket (restart \(restarts))\n"
-            )
+                "edge-dev: the gateway process died (\(cause))\(during); restarting it on the same socket "
+                    + "(restart \(restarts))\n")
             // A gateway that dies at once (say, a handler that crashes while loading) is not
             // restarted in a tight loop.
             let ranFor = MonotonicClock.nanoseconds() &- started
@@ -108,16 +125,18 @@ struct Supervisor {
         var index = 0
         while let entry = environ[index] {
             let text = String(cString: entry)
-            if ![Self.descriptorVariable, Self.restartsVariable, Self.supervisorVariable].contains(where: {
-                text.hasPrefix($0 + "=")
-            }) {
+            if ![Self.descriptorVariable, Self.restartsVariable, Self.supervisorVariable, Self.inFlightVariable]
+                .contains(where: {
+                    text.hasPrefix($0 + "=")
+                })
+            {
                 environment.append(text)
             }
             index += 1
         }
         environment += [
             "\(Self.descriptorVariable)=\(Self.inheritedDescriptor)", "\(Self.restartsVariable)=\(restarts)",
-            "\(Self.supervisorVariable)=\(getpid())",
+            "\(Self.supervisorVariable)=\(getpid())", "\(Self.inFlightVariable)=\(inFlightPath)",
         ]
         let envp = environment.map { strdup($0) } + [nil]
         defer {

@@ -66,6 +66,18 @@ int edge_supervisor_stop_signal(void);
 /// supervisor never leaves a gateway holding the port. Returns 0 or an errno value.
 int edge_set_parent_death_signal(int signal);
 
+/// Atomic add and load on a counter in memory shared with another process (the supervisor
+/// reads the gateway's in-flight table after the gateway died).
+static inline void edge_shared_add(int32_t *counter, int32_t delta) {
+    __atomic_fetch_add(counter, delta, __ATOMIC_RELAXED);
+}
+static inline int32_t edge_shared_load(const int32_t *counter) {
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+static inline void edge_shared_store(int32_t *counter, int32_t value) {
+    __atomic_store_n(counter, value, __ATOMIC_RELEASE);
+}
+
 /// Joins `thread`, waiting at most `milliseconds`. Returns 0 or an errno value (ETIMEDOUT).
 int edge_guard_join_thread(pthread_t thread, int milliseconds);
 

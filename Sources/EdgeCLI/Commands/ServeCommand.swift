@@ -42,6 +42,13 @@ public enum ServeCommand {
             noAccessLog, noLiveReload, noCrashBarrier, noRestart,
         ])
 
+    /// `.edge/gateway.inflight`: the gateway's requests in flight, for its supervisor to read.
+    public static func inFlightTablePath(_ options: Options) -> String {
+        let project = Project(handlersDirectory: options.handlers)
+        try? FilePath.createDirectories(project.edgeDirectory)
+        return FilePath.join(project.edgeDirectory, "gateway.inflight")
+    }
+
     /// What the options say, checked.
     public struct Options: Sendable {
         public var handlers: String
@@ -78,7 +85,12 @@ public enum ServeCommand {
     ///
     /// `listener` is the socket the supervisor passed down (nil: bind one here); `restarts` how
     /// often the supervisor restarted the gateway, for `/_edge/status`.
-    public static func serve(_ options: Options, listener: Socket?, restarts: Int) async -> Int32 {
+    public static func serve(
+        _ options: Options, listener: Socket?, restarts: Int, inFlightTable inFlightPath: String? = nil
+    ) async -> Int32 {
+        // Every way out of here is edge-dev's own decision; a handler's `exit()` skips this.
+        let inFlightTable = inFlightPath.flatMap { try? SharedCounters(creating: $0) }
+        defer { inFlightTable?.markDeliberateExit() }
         let style = TerminalStyle(fd: 1)
         guard let project = Project.existing(options.handlers) else { return 1 }
         let compiler: HandlerCompiler
@@ -92,7 +104,7 @@ public enum ServeCommand {
         let devServer = DevServer(
             project: project, compiler: compiler, drainTimeout: options.drainTimeout,
             handlerTimeout: options.handlerTimeout, restarts: restarts, liveReload: options.liveReload,
-            listenHost: options.host,
+            listenHost: options.host, inFlightTable: inFlightTable,
             report: { printer.print($0) })
         devServer.discover()
 

@@ -110,4 +110,34 @@ import Testing
         #expect(took < .seconds(2), "exit took \(took)")
         #expect(try await inFlight.value.status == 200, "the request in flight finishes first")
     }
+
+    /// `exit()` in a handler is a death like a signal: restarted, and the terminal names the
+    /// endpoint whose request was in flight.
+    @Test func aHandlerThatCallsExitIsRestartedAndNamed() async throws {
+        let test = try TestProject(samples: ["hello"])
+        try test.write(
+            "quit",
+            """
+            import EdgeSDK
+            import Glibc
+
+            func handle(_ ctx: Context, _ req: Request) -> Response {
+                if let code = req.query("code").flatMap({ Int32($0) }) { exit(code) }
+                return .text("alive")
+            }
+            """)
+        let serve = try ServeProcess(handlers: test.project.handlersDirectory)
+        let port = try await serve.waitUntilReady()
+        for (round, code) in [0, 3].enumerated() {
+            #expect(throws: (any Error).self) { try ServeProcess.get(port: port, "/quit?code=\(code)") }
+            let line = try await serve.waitFor("restart \(round + 1))")
+            #expect(line.contains("the gateway process died (exit status \(code), not by edge-dev"), "\(line)")
+            #expect(line.contains("while serving 'quit'"), "\(line)")
+            try await serve.waitFor("ready:", after: serve.log.count - 400)
+            #expect(try ServeProcess.get(port: port, "/quit").text == "alive")
+            #expect(try ServeProcess.get(port: port, "/hello").status == 200)
+        }
+        // edge-dev's own exit is still an exit.
+        #expect(try await serve.terminate(SIGTERM) == 0)
+    }
 }
