@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import Synchronization
 
 /// Runs a tool of the toolchain as a child process, with its output sent to a file.
 ///
@@ -11,13 +12,39 @@ package enum Subprocess {
         let description: String
     }
 
+    /// Children still running: a gateway that exits must not leave a compiler behind it that
+    /// type-checks for minutes.
+    private static let running = Mutex<Set<pid_t>>([])
+
+    /// Kills every child still running (at shutdown).
+    package static func killAll() {
+        for pid in running.withLock({ $0 }) { kill(pid, SIGKILL) }
+    }
+
+    /// The child ran past its `timeout` and was killed.
+    package struct TimedOut: Error {}
+
     /// Runs `executable` with `arguments`; returns its exit status (128 + signal if killed).
+    /// Past `timeout` the child is killed and `TimedOut` thrown.
     package static func run(
         _ executable: String, _ arguments: [String], outputFile: String,
-        environment overrides: [String: String] = [:]
+        environment overrides: [String: String] = [:], timeout: Duration? = nil
     ) async throws -> Int32 {
+        if let timeout, timeout <= .zero { throw TimedOut() }
         let pid = try spawn(executable, arguments, outputFile: outputFile, overrides: overrides)
-        return await withTaskCancellationHandler {
+        running.withLock { _ = $0.insert(pid) }
+        defer { running.withLock { _ = $0.remove(pid) } }
+        let expired = Atomic<Bool>(false)
+        let timer = timeout.map { timeout in
+            let item = DispatchWorkItem {
+                expired.store(true, ordering: .releasing)
+                kill(pid, SIGKILL)
+            }
+            DispatchQueue.global().asyncAfter(
+                deadline: .now() + .nanoseconds(Int(min(timeout.nanoseconds, UInt64(Int.max)))), execute: item)
+            return item
+        }
+        let status = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
                 DispatchQueue.global().async {
                     continuation.resume(returning: waitForExit(pid))
@@ -26,6 +53,9 @@ package enum Subprocess {
         } onCancel: {
             kill(pid, SIGKILL)
         }
+        timer?.cancel()
+        if expired.load(ordering: .acquiring) { throw TimedOut() }
+        return status
     }
 
     private static func spawn(

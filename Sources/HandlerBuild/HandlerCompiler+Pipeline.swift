@@ -2,6 +2,7 @@ import EdgeSDK
 import EdgeSystem
 import Glibc
 import HandlerRuntime
+import Synchronization
 
 /// The build pipeline: `swift-frontend -c`, `swift-autolink-extract`, `clang -shared`, each a
 /// step of (tool, arguments), run in a private folder per version.
@@ -30,7 +31,15 @@ extension HandlerCompiler {
         _ endpointID: String, version: Int, sources: [String], hash: UInt64
     ) async -> BuildResult {
         await limiter.wait()
-        defer { limiter.signal() }
+        let permit = BuildPermit(limiter)
+        let demotion = Task {
+            try? await Task.sleep(for: Self.slowBuildThreshold)
+            permit.release()
+        }
+        defer {
+            demotion.cancel()
+            permit.release()
+        }
         return await compile(endpointID, version: version, sources: sources, hash: hash)
     }
 
@@ -88,8 +97,10 @@ extension HandlerCompiler {
             ]
             for step in steps {
                 try Task.checkCancellation()
+                let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- start))
                 let status = try await Subprocess.run(
-                    step.tool, step.arguments, outputFile: log, environment: environment)
+                    step.tool, step.arguments, outputFile: log, environment: environment,
+                    timeout: buildTimeout - elapsed)
                 let text = (try? FilePath.readText(log)) ?? ""
                 output += text
                 if Task.isCancelled { return finish(.superseded, output: output) }
@@ -118,6 +129,17 @@ extension HandlerCompiler {
                 .built, output: output, diagnostics: parseDiagnostics(output, endpointID: endpointID, glue: glue))
         } catch is CancellationError {
             return finish(.superseded, output: output)
+        } catch is Subprocess.TimedOut {
+            let folder = project.displayPath(project.sourceDirectory(endpointID))
+            return finish(
+                .failed, output: output,
+                diagnostics: [
+                    Diagnostic(
+                        file: folder, line: nil, column: nil, severity: .error,
+                        message:
+                            "the build took longer than its \(Self.seconds(buildTimeout)) limit and was stopped "
+                            + "(a type-checking explosion? split the expression; or raise --build-timeout)")
+                ])
         } catch {
             return finish(
                 .failed, output: output,
@@ -174,4 +196,21 @@ extension HandlerCompiler {
 
     /// Diagnostics with the user's own paths. Errors in the generated glue are about the shape of
     /// `handle`, so they are restated in those terms and placed on the endpoint's `src` folder.
+
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.nanoseconds / 1_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
+    }
+}
+
+/// A build slot, given back exactly once: when the build ends, or earlier when it turns out slow.
+final class BuildPermit: Sendable {
+    private let limiter: AsyncSemaphore
+    private let held = Atomic<Bool>(true)
+
+    init(_ limiter: AsyncSemaphore) { self.limiter = limiter }
+
+    func release() {
+        if held.exchange(false, ordering: .acquiringAndReleasing) { limiter.signal() }
+    }
 }

@@ -27,11 +27,20 @@ public actor HandlerCompiler {
         var cleaned = false
     }
 
+    /// A build still running after this is stopped and reported as failed (`--build-timeout`).
+    public nonisolated let buildTimeout: Duration
+    public static let defaultBuildTimeout: Duration = .seconds(60)
+    /// A build that has held a build slot this long gives it up (and runs on beside the others):
+    /// ordinary builds here take 0.1 to 1 s, so one endpoint whose type-checking takes minutes
+    /// never holds up another endpoint's save for longer than that.
+    public static let slowBuildThreshold: Duration = .milliseconds(1500)
+
     /// `maxConcurrentBuilds` defaults to the number of cores.
     public init(
         project: Project, toolchain: Toolchain, sdk: SDKLocation, mode: BuildMode = .debug,
-        maxConcurrentBuilds: Int? = nil
+        maxConcurrentBuilds: Int? = nil, buildTimeout: Duration = HandlerCompiler.defaultBuildTimeout
     ) {
+        self.buildTimeout = buildTimeout
         self.project = project
         self.toolchain = toolchain
         self.sdk = sdk
@@ -40,8 +49,12 @@ public actor HandlerCompiler {
     }
 
     /// Locates the toolchain on PATH and the SDK this process loaded.
-    public init(project: Project, mode: BuildMode = .debug) throws {
-        self.init(project: project, toolchain: try Toolchain.locate(), sdk: try SDKLocation.locate(), mode: mode)
+    public init(
+        project: Project, mode: BuildMode = .debug, buildTimeout: Duration = HandlerCompiler.defaultBuildTimeout
+    ) throws {
+        self.init(
+            project: project, toolchain: try Toolchain.locate(), sdk: try SDKLocation.locate(), mode: mode,
+            buildTimeout: buildTimeout)
     }
 
     // MARK: - Warm-up

@@ -7,7 +7,7 @@ public enum BuildCommand {
     public static let spec = CommandSpec(
         name: "build",
         abstract: "Compile every endpoint under the handlers folder and report each result.",
-        options: [CommonOptions.handlers, CommonOptions.release])
+        options: [CommonOptions.handlers, CommonOptions.release, CommonOptions.buildTimeout])
 
     /// Exit status: 0 when every endpoint built and loaded, 1 otherwise.
     public static func run(_ arguments: ParsedArguments) async -> Int32 {
@@ -20,7 +20,9 @@ public enum BuildCommand {
         }
         let compiler: HandlerCompiler
         do {
-            compiler = try HandlerCompiler(project: project, mode: arguments[CommonOptions.release] ? .release : .debug)
+            compiler = try HandlerCompiler(
+                project: project, mode: arguments[CommonOptions.release] ? .release : .debug,
+                buildTimeout: arguments[CommonOptions.buildTimeout])
         } catch {
             HostLog.err("error: \(error)\n")
             return 1

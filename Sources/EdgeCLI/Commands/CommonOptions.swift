@@ -5,6 +5,9 @@ import HandlerBuild
 public enum CommonOptions {
     public static let handlers = Option<String>("--handlers", "DIR", help: "The handlers folder.", default: "handlers")
     public static let release = Flag("--release", help: "Build handlers with optimizations (-O).")
+    public static let buildTimeout = Option<Duration>(
+        "--build-timeout", help: "Stop a build that runs longer than this and report it as failed.",
+        defaultSeconds: 60)
 }
 
 extension ParsedArguments {

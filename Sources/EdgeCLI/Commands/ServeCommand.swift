@@ -38,7 +38,8 @@ public enum ServeCommand {
         name: "serve",
         abstract: "Build every endpoint and serve them over HTTP; save a file to redeploy it.",
         options: [
-            CommonOptions.handlers, host, port, CommonOptions.release, drainTimeout, handlerTimeout, maxBody, noWatch,
+            CommonOptions.handlers, host, port, CommonOptions.release, CommonOptions.buildTimeout, drainTimeout,
+            handlerTimeout, maxBody, noWatch,
             noAccessLog, noLiveReload, noCrashBarrier, noRestart,
         ])
 
@@ -58,6 +59,7 @@ public enum ServeCommand {
         public var handlerTimeout: Duration
         public var maxBody: Int
         public var release: Bool
+        public var buildTimeout: Duration
         public var watch: Bool
         public var accessLog: Bool
         public var crashBarrier: Bool
@@ -73,6 +75,7 @@ public enum ServeCommand {
             handlerTimeout = arguments[ServeCommand.handlerTimeout]
             maxBody = arguments[ServeCommand.maxBody]
             release = arguments[CommonOptions.release]
+            buildTimeout = arguments[CommonOptions.buildTimeout]
             watch = !arguments[noWatch]
             accessLog = !arguments[noAccessLog]
             crashBarrier = !arguments[noCrashBarrier]
@@ -95,7 +98,8 @@ public enum ServeCommand {
         guard let project = Project.existing(options.handlers) else { return 1 }
         let compiler: HandlerCompiler
         do {
-            compiler = try HandlerCompiler(project: project, mode: options.release ? .release : .debug)
+            compiler = try HandlerCompiler(
+                project: project, mode: options.release ? .release : .debug, buildTimeout: options.buildTimeout)
         } catch {
             HostLog.err("error: \(error)\n")
             return 1
@@ -158,6 +162,7 @@ public enum ServeCommand {
         TerminationSignal.onSecondSignal { _exit(130) }
         watcher?.stop()
         ServerRecord.removeIfOurs(project)
+        Subprocess.killAll()
         let finished = await server.stop(grace: .seconds(10))
         if !finished { HostLog.err("edge-dev: requests still running after 10 s; exiting anyway\n") }
         return 0

@@ -140,4 +140,77 @@ import Testing
         // edge-dev's own exit is still an exit.
         #expect(try await serve.terminate(SIGTERM) == 0)
     }
+
+    /// Type-checking this takes minutes (ten sums of 22 `SIMD2<Double>` terms).
+    static let slowSource: String = {
+        let terms = (1...11).map { "p * \($0) - \($0).5 * p" }.joined(separator: " + ")
+        let lines = (0..<10).map { "    let r\($0) = \(terms)" }.joined(separator: "\n")
+        return """
+            import EdgeSDK
+
+            func handle(_ ctx: Context, _ req: Request) -> Response {
+                let p = SIMD2<Double>(1, 2)
+            \(lines)
+                return .text("\\(r0 + r9)")
+            }
+            """
+    }()
+
+    static func versioned(_ text: String) -> String {
+        "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"\(text)\") }\n"
+    }
+
+    /// Polls `target` until it answers `text`; returns how long that took.
+    static func untilServed(_ port: Int, _ target: String, _ text: String, within limit: Duration) async throws
+        -> Duration
+    {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < limit {
+            if (try? ServeProcess.get(port: port, target).text) == text { return ContinuousClock.now - start }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return ContinuousClock.now - start
+    }
+
+    @Test func aNewerSaveStopsABuildThatNeverEnds() async throws {
+        let test = try TestProject()
+        try test.write("api", Self.versioned("v1"))
+        let serve = try ServeProcess(handlers: test.project.handlersDirectory, arguments: ["--no-access-log"])
+        let port = try await serve.waitUntilReady()
+        try test.write("api", Self.slowSource)
+        try await Task.sleep(for: .seconds(2))
+        try test.write("api", Self.versioned("v3"))
+        let took = try await Self.untilServed(port, "/api", "v3", within: .seconds(20))
+        #expect(took < .seconds(5), "the fix went live after \(took)")
+        #expect(try await serve.terminate(SIGTERM) == 0)
+    }
+
+    @Test func aBuildPastItsLimitIsStoppedAndReported() async throws {
+        let test = try TestProject()
+        try test.write("api", Self.versioned("v1"))
+        let serve = try ServeProcess(
+            handlers: test.project.handlersDirectory, arguments: ["--no-access-log", "--build-timeout", "2"])
+        let port = try await serve.waitUntilReady()
+        try test.write("api", Self.slowSource)
+        let line = try await serve.waitFor("longer than its 2 s limit", timeout: .seconds(20))
+        #expect(line.contains("handlers/api/src"), "\(line)")
+        #expect(try ServeProcess.get(port: port, "/api").text == "v1", "the previous version keeps serving")
+        #expect(try await serve.terminate(SIGTERM) == 0)
+    }
+
+    @Test func slowBuildsDoNotHoldUpAnotherEndpoint() async throws {
+        let test = try TestProject(samples: ["hello"])
+        for id in ["slow1", "slow2", "slow3"] { try test.write(id, Self.versioned(id)) }
+        let serve = try ServeProcess(handlers: test.project.handlersDirectory, arguments: ["--no-access-log"])
+        let port = try await serve.waitUntilReady()
+        // More endpoints type-checking for minutes than there are build slots here (two cores).
+        for id in ["slow1", "slow2", "slow3"] { try test.write(id, Self.slowSource) }
+        try await Task.sleep(for: .milliseconds(500))
+        let file = FilePath.join(test.project.sourceDirectory("hello"), "handler.swift")
+        try FilePath.write(Self.versioned("hello again"), to: file)
+        let took = try await Self.untilServed(port, "/hello", "hello again", within: .seconds(30))
+        // A slot frees within the slow-build threshold (1.5 s), then an ordinary build.
+        #expect(took < .seconds(5), "hello went live after \(took)")
+        #expect(try await serve.terminate(SIGTERM) == 0)
+    }
 }
