@@ -105,6 +105,9 @@ extension HandlerCompiler {
                 output += text
                 if Task.isCancelled { return finish(.superseded, output: output) }
                 if status != 0 {
+                    if step.tool == toolchain.clang {
+                        return finish(.failed, output: output, diagnostics: [Self.linkFailure(text, status: status)])
+                    }
                     var diagnostics = parseDiagnostics(text, endpointID: endpointID, glue: glue)
                     if !diagnostics.contains(where: { $0.severity == .error }) {
                         let tool = FilePath.lastComponent(step.tool)
@@ -196,6 +199,18 @@ extension HandlerCompiler {
 
     /// Diagnostics with the user's own paths. Errors in the generated glue are about the shape of
     /// `handle`, so they are restated in those terms and placed on the endpoint's `src` folder.
+
+    /// A failed link, in the linker's own words: clang's "linker command failed with exit code 1"
+    /// says nothing, the line before it says "No space left on device" or which symbol is missing.
+    package static func linkFailure(_ output: String, status: Int32) -> Diagnostic {
+        let lines = output.split(separator: "\n").map(String.init).filter {
+            !$0.isEmpty && !$0.contains("linker command failed with exit code")
+        }
+        let said = lines.suffix(8).joined(separator: "\n")
+        return Diagnostic(
+            file: nil, line: nil, column: nil, severity: .error,
+            message: "linking failed (exit status \(status))" + (said.isEmpty ? "" : ": " + said))
+    }
 
     static func seconds(_ duration: Duration) -> String {
         let milliseconds = duration.nanoseconds / 1_000_000

@@ -39,6 +39,25 @@ public struct Project: Sendable, Equatable {
         }
     }
 
+    /// Folders under `handlers/` that look like endpoints (they have `src/`) but whose names are
+    /// not endpoint ids, so they are skipped: the user is told once, naming the rule.
+    public func skippedFolders() -> [String] {
+        FilePath.contents(of: handlersDirectory).filter {
+            !$0.hasPrefix(".") && !Self.isValidEndpointID($0) && FilePath.isDirectory(sourceDirectory($0))
+        }
+    }
+
+    /// The line that says why `skippedFolders()` are skipped.
+    public func skippedFoldersWarning() -> String? {
+        let skipped = skippedFolders()
+        guard !skipped.isEmpty else { return nil }
+        let names = skipped.map { "'\(displayPath(endpointDirectory($0)))'" }.joined(separator: ", ")
+        return "skipping \(names): \(skipped.count == 1 ? "its name is" : "their names are") not an endpoint id "
+            + "(\(Self.endpointIDRule))"
+    }
+
+    public static let endpointIDRule = "letters, digits, '-' and '_', not starting with '-', at most 64 characters"
+
     /// The endpoint's Swift sources, absolute and sorted, from `src/` and its subfolders. Hidden
     /// files and folders (editor temporaries such as `.#handler.swift`) are not sources.
     public func sourceFiles(_ id: String) -> [String] {

@@ -52,6 +52,14 @@ public final class ProjectWatcher: @unchecked Sendable {
         case source(String)
     }
     private var places: [Int32: (path: String, place: Place)] = [:]
+    /// A source file that is a symbolic link to a file elsewhere: an edit goes to the target, in
+    /// a folder of its own, which is watched too. Keyed by that folder's watch.
+    private struct LinkedFile: Hashable {
+        var endpoint: String
+        /// The target's name in its folder.
+        var name: String
+    }
+    private var linkedFiles: [Int32: Set<LinkedFile>] = [:]
     private var pending: [String: (changes: Set<EndpointChange>, deadline: UInt64)] = [:]
 
     /// `onChanges` is called on the watcher's thread with one endpoint's changes at a time.
@@ -109,9 +117,19 @@ public final class ProjectWatcher: @unchecked Sendable {
                 if try watchSources(path, endpoint: id) { hasSources = true }
             } else if EditorFiles.isSource(name) {
                 hasSources = true
+                if FilePath.isSymbolicLink(path) { try watchLinkTarget(path, endpoint: id) }
             }
         }
         return hasSources
+    }
+
+    /// Watches the folder of the file the link `path` points to (through any chain of links).
+    private func watchLinkTarget(_ path: String, endpoint id: String) throws(WatchError) {
+        let target = FilePath.resolvingSymlinks(path)
+        guard target != path else { return }  // a dangling link: nothing to watch yet
+        let descriptor = try inotify.addWatch(
+            FilePath.directory(of: target), Inotify.Mask.changes.union(.onlyDirectory))
+        linkedFiles[descriptor, default: []].insert(LinkedFile(endpoint: id, name: FilePath.lastComponent(target)))
     }
 
     private func watch(_ path: String, as place: Place) throws(WatchError) {
@@ -152,17 +170,30 @@ public final class ProjectWatcher: @unchecked Sendable {
             note(.rescan, for: "")
             return
         }
-        guard let (path, place) = places[event.watch] else { return }
         if event.mask.contains(.ignored) {
             places[event.watch] = nil
+            linkedFiles[event.watch] = nil
             return
         }
+        if let linked = linkedFiles[event.watch], !event.name.isEmpty,
+            !event.mask.isDisjoint(with: [.modify, .closeWrite, .movedTo, .movedFrom, .delete, .create])
+        {
+            for file in linked where file.name == event.name {
+                note(
+                    .sourcesChanged(file.endpoint), for: file.endpoint,
+                    complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
+            }
+        }
+        guard let (path, place) = places[event.watch] else { return }
         let isDirectory = event.mask.contains(.isDirectory)
         let appeared = !event.mask.isDisjoint(with: [.create, .movedTo])
         let vanished = !event.mask.isDisjoint(with: [.delete, .movedFrom])
         switch place {
         case .root:
-            guard isDirectory, !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
+            guard !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
+            // A link to an endpoint folder is a folder here, though its event does not say so.
+            guard isDirectory || FilePath.isDirectory(FilePath.join(path, event.name)) || (!appeared && vanished)
+            else { return }
             if appeared {
                 tryWatch { () throws(WatchError) in try watchEndpoint(event.name) }
                 if FilePath.isDirectory(FilePath.join(FilePath.join(handlersDirectory, event.name), "src")) {
@@ -177,7 +208,9 @@ public final class ProjectWatcher: @unchecked Sendable {
                     note(
                         .manifestChanged(id), for: id, complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
                 }
-            } else if event.name == "src" && isDirectory {
+            } else if event.name == "src"
+                && (isDirectory || FilePath.isDirectory(FilePath.join(path, "src")) || vanished)
+            {
                 if appeared {
                     tryWatch { () throws(WatchError) in try watchSources(FilePath.join(path, "src"), endpoint: id) }
                     note(.added(id), for: id)
@@ -189,11 +222,12 @@ public final class ProjectWatcher: @unchecked Sendable {
             }
         case .source(let id):
             guard !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
-            if isDirectory {
+            let entry = FilePath.join(path, event.name)
+            if isDirectory || (appeared && FilePath.isDirectory(entry)) {
                 if appeared {
                     var hasSources = false
                     tryWatch { () throws(WatchError) in
-                        hasSources = try watchSources(FilePath.join(path, event.name), endpoint: id)
+                        hasSources = try watchSources(entry, endpoint: id)
                     }
                     if hasSources { note(.sourcesChanged(id), for: id) }
                 } else if vanished {
@@ -202,6 +236,9 @@ public final class ProjectWatcher: @unchecked Sendable {
             } else if EditorFiles.isSource(event.name)
                 && !event.mask.isDisjoint(with: [.modify, .closeWrite, .movedTo, .movedFrom, .delete, .create])
             {
+                if appeared && FilePath.isSymbolicLink(entry) {
+                    tryWatch { () throws(WatchError) in try watchLinkTarget(entry, endpoint: id) }
+                }
                 note(.sourcesChanged(id), for: id, complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
             }
         }

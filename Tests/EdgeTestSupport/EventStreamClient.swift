@@ -46,3 +46,13 @@ package func runEdgeDev(_ arguments: [String], in directory: String) throws -> (
     waitpid(pid, &status, 0)
     return (exitCode(status), (try? FilePath.readText(output)) ?? "")
 }
+
+/// Runs `arguments[0]` with the rest as its arguments and waits; its output and exit code.
+package func runCommand(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let output = FilePath.join(TestProject.tempRoot(), "command-\(getpid())-\(arguments.count).log")
+    let pid = try spawnProcess(arguments, output: output)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    defer { unlink(output) }
+    return (exitCode(status), (try? FilePath.readText(output)) ?? "")
+}

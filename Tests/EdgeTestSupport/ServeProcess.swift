@@ -109,13 +109,22 @@ package func spawnEdgeDev(
     _ arguments: [String], output: String, directory: String? = nil, environment: [String: String] = [:],
     launcher: [String] = []
 ) throws -> pid_t {
+    try spawnProcess(
+        launcher + [ServeProcess.executable] + arguments, output: output, directory: directory, environment: environment
+    )
+}
+
+/// Starts `words[0]` with the rest as arguments, like `spawnEdgeDev`.
+package func spawnProcess(
+    _ words: [String], output: String, directory: String? = nil, environment: [String: String] = [:]
+) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    var words = launcher + [ServeProcess.executable] + arguments
+    var words = words
     if let directory {
         // posix_spawn has no portable "start in this folder": let the shell change to it.
         words = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + words

@@ -246,4 +246,18 @@ import Testing
         #expect(result.status == .built)
         #expect(compiler.frontendArguments(sources: [], moduleName: "M", output: "o").contains("-O"))
     }
+
+    /// A full disk at link time: the user is shown the linker's own message, not only clang's.
+    @Test func aFailedLinkSaysWhatTheLinkerSaid() {
+        let output = """
+            /usr/bin/ld.gold: fatal error: .edge/build/hello/3/libhandler_hello.so: write: No space left on device
+            clang: error: linker command failed with exit code 1 (use -v to see invocation)
+
+            """
+        let diagnostic = HandlerCompiler.linkFailure(output, status: 1)
+        #expect(diagnostic.severity == .error)
+        #expect(diagnostic.message.contains("No space left on device"))
+        #expect(!diagnostic.message.contains("linker command failed"))
+        #expect(HandlerCompiler.linkFailure("", status: 1).message == "linking failed (exit status 1)")
+    }
 }

@@ -165,4 +165,46 @@ import Watcher
         let error = WatchError.limitReached(what: "inotify watches", sysctl: "fs.inotify.max_user_watches")
         #expect(error.description.contains("sudo sysctl fs.inotify.max_user_watches="))
     }
+
+    /// Links are followed: a source file that links to a file elsewhere, a `src` that links to a
+    /// folder elsewhere (made after the watcher started), and an endpoint folder that is a link.
+    @Test func symbolicLinksAreFollowed() async throws {
+        mkdir(root + "/shared", 0o755)
+        try write(root + "/shared/common.swift", "// v1\n")
+        symlink(root + "/shared/common.swift", handlers + "/hello/src/common.swift")
+        let recorder = Recorder()
+        let watcher = try start(recorder)
+        defer { watcher.stop() }
+
+        // An edit of the link's target, in a folder nobody else watches.
+        try write(root + "/shared/common.swift", "// v2\n")
+        try await settle(recorder)
+        #expect(recorder.all == [[.sourcesChanged("hello")]])
+
+        // A new endpoint whose src is a link to a folder outside `handlers/`.
+        recorder.reset()
+        mkdir(root + "/elsewhere", 0o755)
+        try write(root + "/elsewhere/handler.swift", "// v1\n")
+        mkdir(handlers + "/linked", 0o755)
+        symlink(root + "/elsewhere", handlers + "/linked/src")
+        try await settle(recorder)
+        #expect(recorder.all == [[.added("linked")]])
+        recorder.reset()
+        try write(root + "/elsewhere/handler.swift", "// v2\n")
+        try await settle(recorder)
+        #expect(recorder.all == [[.sourcesChanged("linked")]])
+
+        // An endpoint folder that is itself a link.
+        recorder.reset()
+        mkdir(root + "/outside", 0o755)
+        mkdir(root + "/outside/src", 0o755)
+        try write(root + "/outside/src/handler.swift", "// v1\n")
+        symlink(root + "/outside", handlers + "/aliased")
+        try await settle(recorder)
+        #expect(recorder.all == [[.added("aliased")]])
+        recorder.reset()
+        try write(root + "/outside/src/handler.swift", "// v2\n")
+        try await settle(recorder)
+        #expect(recorder.all == [[.sourcesChanged("aliased")]])
+    }
 }

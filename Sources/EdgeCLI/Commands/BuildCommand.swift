@@ -13,6 +13,7 @@ public enum BuildCommand {
     public static func run(_ arguments: ParsedArguments) async -> Int32 {
         let style = TerminalStyle(fd: 1)
         guard let project = arguments.existingProject() else { return 1 }
+        if let warning = project.skippedFoldersWarning() { HostLog.err(style.yellow("warning") + ": \(warning)\n") }
         let ids = project.endpointIDs()
         guard !ids.isEmpty else {
             HostLog.err("error: no endpoints in \(project.handlersDirectory) (expected <id>/src/*.swift)\n")

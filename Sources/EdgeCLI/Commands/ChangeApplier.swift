@@ -1,4 +1,6 @@
+import EdgeSystem
 import Gateway
+import HandlerBuild
 import Synchronization
 import Watcher
 
@@ -35,7 +37,13 @@ final class ChangeApplier: Sendable {
                     switch change {
                     case .rescan: await devServer.rescan()
                     case .removed(let id): devServer.endpointRemoved(id)
-                    case .added(let id): await devServer.endpointAdded(id)
+                    case .added(let id):
+                        if !Project.isValidEndpointID(id) {
+                            HostLog.err(
+                                "warning: skipping \(devServer.project.displayPath(devServer.project.endpointDirectory(id))): "
+                                    + "its name is not an endpoint id (\(Project.endpointIDRule))\n")
+                        }
+                        await devServer.endpointAdded(id)
                     case .manifestChanged(let id): devServer.manifestChanged(id)
                     case .sourcesChanged(let id): await devServer.rebuild(id)
                     }

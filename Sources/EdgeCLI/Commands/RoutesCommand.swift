@@ -25,6 +25,7 @@ public enum RoutesCommand {
     public static func run(_ arguments: ParsedArguments) async -> Int32 {
         let style = TerminalStyle(fd: 1)
         guard let project = arguments.existingProject() else { return 1 }
+        if let warning = project.skippedFoldersWarning() { HostLog.err(style.yellow("warning") + ": \(warning)\n") }
         let server = ServerRecord.read(project)
         let states = server.flatMap(liveStates)
         let rows = routes(

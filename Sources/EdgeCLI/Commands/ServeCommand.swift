@@ -111,6 +111,7 @@ public enum ServeCommand {
             listenHost: options.host, inFlightTable: inFlightTable,
             report: { printer.print($0) })
         devServer.discover()
+        if let warning = project.skippedFoldersWarning() { HostLog.err(style.yellow("warning") + ": \(warning)\n") }
 
         var configuration = HTTPServer.Configuration()
         configuration.host = options.host

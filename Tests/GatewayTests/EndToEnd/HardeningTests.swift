@@ -213,4 +213,17 @@ import Testing
         #expect(took < .seconds(5), "hello went live after \(took)")
         #expect(try await serve.terminate(SIGTERM) == 0)
     }
+
+    /// A full disk at link time (a 20 KiB tmpfs over the build folder): the linker's own words.
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func aFullDiskAtLinkTimeShowsTheLinkersMessage() throws {
+        let test = try TestProject(samples: ["hello"])
+        try FilePath.createDirectories(test.project.buildRoot)
+        let mount = try runCommand(["/bin/mount", "-t", "tmpfs", "-o", "size=20k", "tmpfs", test.project.buildRoot])
+        try #require(mount.status == 0, "mount failed: \(mount.output)")
+        defer { _ = try? runCommand(["/bin/umount", test.project.buildRoot]) }
+        let build = try runEdgeDev(["build"], in: test.project.rootDirectory)
+        #expect(build.status == 1)
+        #expect(build.output.contains("No space left on device"), "\(build.output)")
+    }
 }
