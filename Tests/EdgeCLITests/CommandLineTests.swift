@@ -251,7 +251,9 @@ import Testing
         #expect(help.ranges(of: "(default: handlers)").count == 1)
         #expect(help.ranges(of: "(default: 16777216)").count == 1)
         #expect(help.ranges(of: "(default: 30)").count == 2)  // drain and handler timeouts
-        #expect(help.ranges(of: "(default:").count == 6)  // flags show none
+        #expect(help.ranges(of: "(default: 60)").count == 1)  // the build timeout
+        #expect(help.ranges(of: "(default: 268435456)").count == 1)  // the buffered-bodies budget
+        #expect(help.ranges(of: "(default:").count == 8)  // flags show none
         #expect(NewCommand.spec.help.contains("(default: /<name>)"))
     }
 
@@ -261,7 +263,7 @@ import Testing
         #expect(!usage.contains("--help"))
         let lines = usage.split(separator: "\n")
         #expect(lines.count > 1)
-        #expect(lines[1].hasPrefix("         [--release] [--drain-timeout <seconds>]"))
+        #expect(lines[1].hasPrefix("         [--release] [--build-timeout <seconds>] [--drain-timeout <seconds>]"))
         for line in lines.dropFirst() { #expect(line.hasPrefix("         [")) }
         for option in ServeCommand.spec.options.dropLast() { #expect(usage.contains("[\(option.name)")) }
         #expect(NewCommand.spec.usage.hasPrefix("USAGE: edge-dev new <name> [--handlers <dir>]"))

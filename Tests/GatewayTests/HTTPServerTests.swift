@@ -195,6 +195,35 @@ import Testing
         #expect(client.isClosedByServer())
     }
 
+    /// Large bodies being received share one memory budget: past it, 503 with Retry-After, and
+    /// the budget comes back when a body's request is answered.
+    @Test func largeBodiesShareABudget() async throws {
+        var limits = HTTPLimits()
+        limits.maxBufferedBodyBytes = 1024 * 1024
+        let server = try await TestServer(samples: ["echo"], limits: limits)
+        defer { Task { await server.stop() } }
+        let size = 700 * 1024
+        let head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: \(size)\r\n\r\n"
+        let first = try server.client()
+        try first.send(head + String(repeating: "a", count: 100 * 1024))  // and the rest later
+        try await Task.sleep(for: .milliseconds(200))
+
+        let second = try server.client()
+        try second.send(head + String(repeating: "b", count: 100 * 1024))
+        let refused = try second.read()
+        #expect(refused.status == 503)
+        #expect(refused.header("Retry-After") == "1")
+
+        try first.send(String(repeating: "a", count: size - 100 * 1024))
+        #expect(try first.read().status == 200)
+        // The first body's share is back: the same upload now fits.
+        let third = try server.client()
+        try third.send(head + String(repeating: "c", count: size))
+        #expect(try third.read().status == 200)
+        // Small bodies are never counted, whatever the budget.
+        #expect(try server.request("POST", "/echo", body: "small").status == 200)
+    }
+
     @Test func aThousandConcurrentKeepAliveConnections() async throws {
         raiseOpenFileLimit()
         let server = try await TestServer(samples: ["hello"])

@@ -22,6 +22,10 @@ public enum ServeCommand {
     public static let maxBody = Option<Int>(
         "--max-body", "BYTES", help: "Largest request body accepted (413 beyond).", default: 16_777_216,
         range: 0...Int(Int32.max))
+    public static let maxBufferedBodies = Option<Int>(
+        "--max-buffered-bodies", "BYTES",
+        help: "Memory for all request bodies being received at once; beyond it a large upload gets 503.",
+        default: 256 * 1024 * 1024, range: 0...Int(Int32.max) * 4)
     public static let noWatch = Flag("--no-watch", help: "Serve without watching for changes (a production-like run).")
     public static let noAccessLog = Flag("--no-access-log", help: "Do not print a line per request.")
     public static let noLiveReload = Flag(
@@ -39,7 +43,7 @@ public enum ServeCommand {
         abstract: "Build every endpoint and serve them over HTTP; save a file to redeploy it.",
         options: [
             CommonOptions.handlers, host, port, CommonOptions.release, CommonOptions.buildTimeout, drainTimeout,
-            handlerTimeout, maxBody, noWatch,
+            handlerTimeout, maxBody, maxBufferedBodies, noWatch,
             noAccessLog, noLiveReload, noCrashBarrier, noRestart,
         ])
 
@@ -58,6 +62,7 @@ public enum ServeCommand {
         public var drainTimeout: Duration
         public var handlerTimeout: Duration
         public var maxBody: Int
+        public var maxBufferedBodies: Int
         public var release: Bool
         public var buildTimeout: Duration
         public var watch: Bool
@@ -74,6 +79,7 @@ public enum ServeCommand {
             drainTimeout = arguments[ServeCommand.drainTimeout]
             handlerTimeout = arguments[ServeCommand.handlerTimeout]
             maxBody = arguments[ServeCommand.maxBody]
+            maxBufferedBodies = arguments[ServeCommand.maxBufferedBodies]
             release = arguments[CommonOptions.release]
             buildTimeout = arguments[CommonOptions.buildTimeout]
             watch = !arguments[noWatch]
@@ -117,6 +123,7 @@ public enum ServeCommand {
         configuration.host = options.host
         configuration.port = options.port
         configuration.limits.maxBodyBytes = options.maxBody
+        configuration.limits.maxBufferedBodyBytes = options.maxBufferedBodies
         configuration.accessLog = options.accessLog
         configuration.crashBarrier = options.crashBarrier
         let server: HTTPServer

@@ -5,6 +5,8 @@ public struct HTTPLimits: Sendable {
     public var maxHeaderCount = 100
     /// Past this, 413.
     public var maxBodyBytes = 16 * 1024 * 1024
+    /// All request bodies buffered at once, over every connection (503 beyond).
+    public var maxBufferedBodyBytes = 256 * 1024 * 1024
     /// A request's head must arrive whole within this: 408 and close (slow senders).
     public var headerTimeout: Duration = .seconds(10)
     /// A keep-alive connection with no request in progress is closed after this.

@@ -63,6 +63,17 @@ package struct HTTPRequestParser {
 
     package init(limits: HTTPLimits) { self.limits = limits }
 
+    /// The body bytes the request being read will hold once complete, as far as known now: the
+    /// declared length of a fixed body, what has arrived of a chunked one (plus its current
+    /// chunk). Zero between requests.
+    package var bodyBytesExpected: Int {
+        switch state {
+        case .head: 0
+        case .fixedBody(let remaining), .chunkData(let remaining): body.count + remaining
+        case .chunkSize, .chunkDataEnd, .trailers: body.count
+        }
+    }
+
     /// True between requests: no byte of the next request has been consumed.
     package var isIdle: Bool {
         if case .head = state { return true }

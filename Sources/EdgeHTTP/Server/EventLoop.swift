@@ -17,6 +17,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// `server` would cost an atomic retain and release each time.
     let configuration: HTTPServer.Configuration
     let responder: any HTTPResponder
+    let bodyBudget: BodyBudget
     private let listenerFD: Int32
     /// The loop's number with the crash barrier, unique in the process.
     private(set) var slot: UInt64 = 0
@@ -72,6 +73,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         self.server = server
         configuration = server.configuration
         responder = server.responder
+        bodyBudget = server.bodyBudget
         listenerFD = server.listener.fd
         epoll = try Epoll(capacity: 512)
         wakeup = try EventFD()

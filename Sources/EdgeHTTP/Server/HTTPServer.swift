@@ -29,6 +29,8 @@ public final class HTTPServer: @unchecked Sendable {
     let listener: Socket
     private var loops: [EventLoop] = []
     public let port: Int
+    /// What every connection's large request bodies hold, together.
+    let bodyBudget: BodyBudget
 
     /// Binds and listens at once (so the port is known and connections queue), serving starts
     /// with `start()`.
@@ -40,6 +42,7 @@ public final class HTTPServer: @unchecked Sendable {
     {
         self.configuration = configuration
         self.responder = responder
+        self.bodyBudget = BodyBudget(capacity: configuration.limits.maxBufferedBodyBytes)
         raiseOpenFileLimit()
         if let listener {
             try listener.setNonBlocking()
