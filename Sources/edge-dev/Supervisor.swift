@@ -83,7 +83,13 @@ struct Supervisor {
             let table = SharedCounters.read(inFlightPath)
             let deliberate = table?.deliberate ?? (exitedNormally && code < 128)
             if exitedNormally && deliberate { return code }
-            if edge_supervisor_stop_signal() != 0 { return exitedNormally ? code : 128 + status & 0x7f }
+            let stop = edge_supervisor_stop_signal()
+            if stop != 0 {
+                // The gateway was stopped by the very signal passed on to it (it came before the
+                // gateway had set up its own handling, during a start): what the user asked for.
+                if !exitedNormally && status & 0x7f == stop { return 0 }
+                return exitedNormally ? code : 128 + status & 0x7f
+            }
             restarts += 1
             let cause =
                 exitedNormally

@@ -133,7 +133,11 @@ import Testing
             let line = try await serve.waitFor("restart \(round + 1))")
             #expect(line.contains("the gateway process died (exit status \(code), not by edge-dev"), "\(line)")
             #expect(line.contains("while serving 'quit'"), "\(line)")
-            try await serve.waitFor("ready:", after: serve.log.count - 400)
+            // The restarted gateway's own "ready:" (one more than before).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while serve.log.components(separatedBy: "ready:").count < round + 3 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             #expect(try ServeProcess.get(port: port, "/quit").text == "alive")
             #expect(try ServeProcess.get(port: port, "/hello").status == 200)
         }
@@ -225,5 +229,39 @@ import Testing
         let build = try runEdgeDev(["build"], in: test.project.rootDirectory)
         #expect(build.status == 1)
         #expect(build.output.contains("No space left on device"), "\(build.output)")
+    }
+
+    /// Folders that are not endpoint ids are named once, with the rule; a source file that is a
+    /// link to a file outside the project is rebuilt when its target is edited.
+    @Test func skippedFoldersAreNamedAndLinkedSourcesAreWatched() async throws {
+        let test = try TestProject()
+        let root = test.project.rootDirectory
+        for name in ["über", "a b", "x.y"] {
+            try test.write(
+                name, "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"\") }\n")
+        }
+        try FilePath.createDirectories(FilePath.join(root, "shared"))
+        let target = FilePath.join(root, "shared/greeting.swift")
+        try FilePath.write("let greeting = \"one\"\n", to: target)
+        try test.write(
+            "hello", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(greeting) }\n")
+        symlink(target, FilePath.join(test.project.sourceDirectory("hello"), "greeting.swift"))
+
+        for command in ["build", "routes"] {
+            let run = try runEdgeDev([command], in: root)
+            #expect(run.status == 0, "\(command): \(run.output)")
+            let lines = run.output.split(separator: "\n").filter { $0.contains("skipping") }
+            #expect(lines.count == 1, "\(command): \(run.output)")
+            #expect(lines.first?.contains("'handlers/a b', 'handlers/x.y', 'handlers/über'") == true, "\(lines)")
+            #expect(lines.first?.contains("not an endpoint id (letters, digits") == true, "\(lines)")
+        }
+        let serve = try ServeProcess(handlers: test.project.handlersDirectory, arguments: ["--no-access-log"])
+        let port = try await serve.waitUntilReady()
+        #expect(serve.log.split(separator: "\n").filter { $0.contains("skipping") }.count == 1)
+        #expect(try ServeProcess.get(port: port, "/hello").text == "one")
+        try FilePath.write("let greeting = \"two\"\n", to: target)
+        let took = try await Self.untilServed(port, "/hello", "two", within: .seconds(10))
+        #expect(took < .seconds(5), "an edit of the link's target went live after \(took)")
+        #expect(try await serve.terminate(SIGTERM) == 0)
     }
 }
