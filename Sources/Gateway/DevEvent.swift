@@ -20,4 +20,9 @@ public enum DevEvent: Sendable {
     case crashed(endpoint: String, version: Int, crash: HandlerCrash, location: String?)
     /// A handler did not answer in time; its request got a 504.
     case timedOut(endpoint: String, version: Int, after: Duration)
+    /// `.env`/`.env.local` were read again and apply from the next request: which keys changed
+    /// (never their values).
+    case configurationChanged(files: [String], added: [String], changed: [String], removed: [String])
+    /// A configuration file could not be read; the previous configuration stays in force.
+    case configurationFailed(file: String, line: Int?, message: String)
 }

@@ -63,6 +63,21 @@ extension DevEvent {
                     "timed-out", id,
                     [("version", JSONValue(version)), ("afterMs", JSONValue(Int(after.nanoseconds / 1_000_000)))])
             ]
+        case .configurationChanged(let files, let added, let changed, let removed):
+            return [
+                .object([
+                    ("type", "configuration-changed"), ("time", .string(ISOTime.format(time(nil)))),
+                    ("files", .array(files.map { .string($0) })), ("added", .array(added.map { .string($0) })),
+                    ("changed", .array(changed.map { .string($0) })), ("removed", .array(removed.map { .string($0) })),
+                ])
+            ]
+        case .configurationFailed(let file, let line, let message):
+            return [
+                .object([
+                    ("type", "configuration-failed"), ("time", .string(ISOTime.format(time(nil)))),
+                    ("file", .string(file)), ("line", JSONValue(line)), ("message", .string(message)),
+                ])
+            ]
         }
     }
 

@@ -17,6 +17,7 @@ extension DevServer {
         var store: StateStore
         var liveReload: Bool
         var firstBuild: AsyncGate?
+        var env = Environment()
     }
 
     public func reply(to incoming: IncomingRequest) -> Reply {
@@ -31,7 +32,7 @@ extension DevServer {
                 match,
                 Endpoint(
                     store: record.store, liveReload: liveReload && record.manifest?.liveReload != false,
-                    firstBuild: record.firstBuild)
+                    firstBuild: record.firstBuild, env: record.env)
             )
         }
         switch match {
@@ -79,7 +80,7 @@ extension DevServer {
         let handler = requestGuard.handler
         let context = Context(
             endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,
-            logSink: logSink, state: endpoint.store)
+            logSink: logSink, state: endpoint.store, env: endpoint.env)
         let response = await registry.execute(requestGuard, context: context, request: request)
         return withLiveReload(response, handler.endpointID, version: handler.version, endpoint)
     }

@@ -14,6 +14,7 @@ extension DevServer {
 
     /// Registers every endpoint of the project and routes them; builds nothing yet.
     public func discover() {
+        reloadConfiguration(quietly: true)
         for id in project.endpointIDs() { register(id) }
         refreshRoutes()
     }
@@ -150,6 +151,7 @@ extension DevServer {
     /// endpoints, removes vanished ones, re-reads every manifest, and rebuilds what changed (the
     /// content hashes skip the rest).
     public func rescan() async {
+        reloadConfiguration()
         let onDisk = Set(project.endpointIDs())
         let known = Set(endpointIDs)
         for id in known.subtracting(onDisk) { endpointRemoved(id) }
@@ -184,6 +186,7 @@ extension DevServer {
         state.withLock { state in
             state.records[id]?.manifest = manifest
             state.records[id]?.manifestError = problem
+            Self.refreshEnvironment(id, in: &state)
         }
         if let problem { report(.routeError(endpoint: id, error: problem)) }
     }

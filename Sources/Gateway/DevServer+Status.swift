@@ -4,7 +4,10 @@ import Glibc
 extension DevServer {
     /// The `/_edge/status` document now.
     package func statusDocument() -> StatusDocument {
-        let records = state.withLock { $0.records }.sorted { $0.key < $1.key }
+        let (recordsByID, configuration, configurationError) = state.withLock {
+            ($0.records, $0.configuration, $0.configurationError)
+        }
+        let records = recordsByID.sorted { $0.key < $1.key }
         let endpoints = records.map { id, record -> StatusDocument.Endpoint in
             let handler = registry.handler(for: id)
             let draining = registry.drainingVersions(of: id)
@@ -25,8 +28,12 @@ extension DevServer {
                     StatusDocument.Crash(message: $0.message, time: $0.time, version: $0.version, location: $0.location)
                 })
         }
-        return StatusDocument(
+        var document = StatusDocument(
             endpoints: endpoints, stats: registry.stats(), gatewayPID: Int(getpid()), restarts: restarts)
+        document.configuration = StatusDocument.Configuration(
+            files: configuration.files, keys: configuration.values.keys.sorted(),
+            error: configurationError.map(\.description))
+        return document
     }
 
     /// The `/_edge/status` document as JSON.

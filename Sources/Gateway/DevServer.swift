@@ -56,11 +56,16 @@ public final class DevServer: HTTPResponder, Sendable {
         let firstBuild = AsyncGate()
         /// `ctx.state`: the endpoint's data, kept across swaps, dropped with the endpoint.
         let store = StateStore()
+        /// `ctx.env`: made again when the configuration files or the manifest change.
+        var env = Environment()
     }
 
     struct State: Sendable {
         var records: [String: Record] = [:]
         var routes = RouteTable()
+        var configuration = ProjectConfiguration()
+        /// The last configuration problem, while the previous configuration stays in force.
+        var configurationError: DotEnv.Failure?
     }
 
     let state = Mutex(State())

@@ -42,6 +42,15 @@ package struct StatusDocument: Sendable, Equatable {
         package var location: String?
     }
 
+    /// `.env` and `.env.local`: which files were read and the keys they set, never the values.
+    package struct Configuration: Sendable, Equatable {
+        package var files: [String]
+        package var keys: [String]
+        /// `.env:3: expected KEY=value` while the previous configuration stays in force.
+        package var error: String?
+    }
+
+    package var configuration = Configuration(files: [], keys: [], error: nil)
     package var endpoints: [Endpoint]
     package var stats: RegistryStats
     package var gatewayPID: Int
@@ -63,6 +72,14 @@ extension StatusDocument {
                 ])
             ),
             ("gateway", .object([("pid", JSONValue(gatewayPID)), ("restarts", JSONValue(restarts))])),
+            (
+                "configuration",
+                .object([
+                    ("files", .array(configuration.files.map { .string($0) })),
+                    ("keys", .array(configuration.keys.map { .string($0) })),
+                    ("error", JSONValue(configuration.error)),
+                ])
+            ),
         ])
     }
 }

@@ -13,11 +13,13 @@ public enum EndpointChange: Equatable, Hashable, Sendable {
     case removed(String)
     /// Events were lost (the kernel queue overflowed): compare everything again.
     case rescan
+    /// `.env` or `.env.local` in the project folder was written, created or deleted.
+    case configurationChanged
 
     public var endpointID: String? {
         switch self {
         case .sourcesChanged(let id), .manifestChanged(let id), .added(let id), .removed(let id): id
-        case .rescan: nil
+        case .rescan, .configurationChanged: nil
         }
     }
 }
@@ -46,7 +48,13 @@ public final class ProjectWatcher: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
 
     // Watcher-thread state.
+    /// The project folder's configuration files (beside `handlers/`).
+    public static let configurationFiles: Set<String> = [".env", ".env.local"]
+    /// Where configuration changes wait for their quiet window (not an endpoint id).
+    private static let configurationKey = "/configuration"
+
     private enum Place {
+        case project
         case root
         case endpoint(String)
         case source(String)
@@ -92,6 +100,7 @@ public final class ProjectWatcher: @unchecked Sendable {
     // MARK: - Watches
 
     private func watchTree() throws(WatchError) {
+        try watch(FilePath.directory(of: handlersDirectory), as: .project)
         try watch(handlersDirectory, as: .root)
         for name in FilePath.contents(of: handlersDirectory)
         where FilePath.isDirectory(FilePath.join(handlersDirectory, name)) {
@@ -189,6 +198,14 @@ public final class ProjectWatcher: @unchecked Sendable {
         let appeared = !event.mask.isDisjoint(with: [.create, .movedTo])
         let vanished = !event.mask.isDisjoint(with: [.delete, .movedFrom])
         switch place {
+        case .project:
+            if Self.configurationFiles.contains(event.name), !isDirectory,
+                !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .delete, .movedFrom, .create, .modify])
+            {
+                note(
+                    .configurationChanged, for: Self.configurationKey,
+                    complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .delete, .movedFrom]))
+            }
         case .root:
             guard !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
             // A link to an endpoint folder is a folder here, though its event does not say so.
@@ -263,6 +280,10 @@ public final class ProjectWatcher: @unchecked Sendable {
         for (id, entry) in pending where now >= entry.deadline {
             pending[id] = nil
             var changes = entry.changes
+            if id == Self.configurationKey {
+                onChanges([.configurationChanged])
+                continue
+            }
             if !id.isEmpty && !FilePath.isDirectory(FilePath.join(handlersDirectory, id)) {
                 changes = [.removed(id)]
             } else if changes.contains(.removed(id)) {
@@ -277,6 +298,7 @@ public final class ProjectWatcher: @unchecked Sendable {
                 case .added: 2
                 case .manifestChanged: 3
                 case .sourcesChanged: 4
+                case .configurationChanged: 5
                 }
             }
             onChanges(changes.sorted { order($0) < order($1) })

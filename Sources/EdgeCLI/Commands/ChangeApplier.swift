@@ -36,6 +36,7 @@ final class ChangeApplier: Sendable {
                 for change in changes {
                     switch change {
                     case .rescan: await devServer.rescan()
+                    case .configurationChanged: devServer.reloadConfiguration()
                     case .removed(let id): devServer.endpointRemoved(id)
                     case .added(let id):
                         if !Project.isValidEndpointID(id) {

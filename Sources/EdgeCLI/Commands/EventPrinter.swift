@@ -60,6 +60,18 @@ final class EventPrinter: Sendable {
             HostLog.err(
                 "\(style.bold(id)): v\(version) \(style.red("crashed"))\(place): \(crash.summary); "
                     + "the request got a 500, the server keeps serving\n")
+        case .configurationChanged(let files, let added, let changed, let removed):
+            var parts: [String] = []
+            if !added.isEmpty { parts.append("added " + added.joined(separator: ", ")) }
+            if !changed.isEmpty { parts.append("changed " + changed.joined(separator: ", ")) }
+            if !removed.isEmpty { parts.append("removed " + removed.joined(separator: ", ")) }
+            let what = parts.isEmpty ? "no key changed" : parts.joined(separator: "; ")
+            let from = files.isEmpty ? "no .env file" : files.joined(separator: ", ")
+            HostLog.line("\(style.bold("configuration")): \(from) applied to the next requests (\(what))")
+        case .configurationFailed(let file, let line, let message):
+            HostLog.err(
+                "\(file)\(line.map { ":\($0)" } ?? ""): \(style.red("error")): \(message); "
+                    + "the previous configuration stays in force\n")
         case .timedOut(let id, let version, let after):
             HostLog.err(
                 "\(style.bold(id)): v\(version) \(style.yellow("timed out")) after \(DevServer.seconds(after)); "

@@ -55,6 +55,8 @@ public enum NewCommand {
             created \(project.displayPath(handlerPath))
             created \(project.displayPath(project.manifestPath(name))) (\(summary))
             A running `edge-dev serve` picks it up at once; otherwise start one with `edge-dev serve`.
+            Settings and secrets go in .env beside handlers/ (KEY=value lines, read with ctx.env["KEY"]);
+            keep .env and .env.local out of git (add them to .gitignore).
 
             """)
         return 0

@@ -15,6 +15,9 @@ public struct EndpointManifest: Equatable, Sendable {
     public var patterns: [RoutePattern]
     /// Whether HTML responses get the live-reload script (`"liveReload": false` opts out).
     public var liveReload = true
+    /// Configuration defaults (`"env": {"KEY": "value"}`), under `.env` and `.env.local`: for
+    /// values that are not secret and can live in git.
+    public var env: [String: String] = [:]
 
     public static let knownMethods: [String] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -61,9 +64,26 @@ public struct EndpointManifest: Equatable, Sendable {
             throw ManifestError(
                 file: file, message: "expected a JSON object like {\"method\": \"GET\", \"path\": \"/hello\"}")
         }
-        for (key, _) in members where !["method", "path", "liveReload"].contains(key) {
+        for (key, _) in members where !["method", "path", "liveReload", "env"].contains(key) {
             throw ManifestError(
-                file: file, message: "unknown key '\(key)' (expected 'method', 'path' and optionally 'liveReload')")
+                file: file,
+                message: "unknown key '\(key)' (expected 'method', 'path', and optionally 'liveReload' and 'env')")
+        }
+        var env: [String: String] = [:]
+        if let value = document["env"] {
+            guard case .object(let entries) = value else {
+                throw ManifestError(
+                    file: file, message: "'env' must be an object of strings, like {\"KEY\": \"value\"}")
+            }
+            for (key, item) in entries {
+                guard DotEnv.isValidKey(key) else {
+                    throw ManifestError(file: file, message: "'env': '\(key)' is not a valid key (\(DotEnv.keyRule))")
+                }
+                guard case .string(let text) = item else {
+                    throw ManifestError(file: file, message: "'env': the value of '\(key)' must be a string")
+                }
+                env[key] = text
+            }
         }
         var liveReload = true
         if let value = document["liveReload"] {
@@ -109,6 +129,7 @@ public struct EndpointManifest: Equatable, Sendable {
         }
         var manifest = EndpointManifest(methods: methods, patterns: patterns)
         manifest.liveReload = liveReload
+        manifest.env = env
         return manifest
     }
 

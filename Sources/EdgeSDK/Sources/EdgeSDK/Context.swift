@@ -9,16 +9,19 @@ public struct Context: Sendable {
     public let logSink: LogSink
     /// The endpoint's data that survives saves (see `StateStore`).
     public let state: StateStore
+    /// The endpoint's configuration (`.env`, `.env.local`, `endpoint.json` defaults).
+    public let env: Environment
 
     public init(
         endpointID: String, version: Int, requestID: String, logSink: LogSink = .discard,
-        state: StateStore = StateStore()
+        state: StateStore = StateStore(), env: Environment = Environment()
     ) {
         self.endpointID = endpointID
         self.version = version
         self.requestID = requestID
         self.logSink = logSink
         self.state = state
+        self.env = env
     }
 
     /// Writes one line to the host's log, tagged with the endpoint, version and request id.
