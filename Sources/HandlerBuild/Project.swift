@@ -35,7 +35,8 @@ public struct Project: Sendable, Equatable {
     /// Every endpoint: folders under `handlers/` whose names are valid ids and that have `src/`.
     public func endpointIDs() -> [String] {
         FilePath.contents(of: handlersDirectory).filter {
-            Self.isValidEndpointID($0) && FilePath.isDirectory(sourceDirectory($0))
+            Self.isValidEndpointID($0) && !Self.reservedFolders.contains($0)
+                && FilePath.isDirectory(sourceDirectory($0))
         }
     }
 
