@@ -28,7 +28,7 @@ extension HandlerCompiler {
         """
 
     nonisolated func compileWithPermit(
-        _ endpointID: String, version: Int, sources: [String], hash: UInt64
+        _ endpointID: String, version: Int, sources: [String], hash: UInt64, libraries: [LibraryArtifact]
     ) async -> BuildResult {
         await limiter.wait()
         let permit = BuildPermit(limiter)
@@ -40,11 +40,11 @@ extension HandlerCompiler {
             demotion.cancel()
             permit.release()
         }
-        return await compile(endpointID, version: version, sources: sources, hash: hash)
+        return await compile(endpointID, version: version, sources: sources, hash: hash, libraries: libraries)
     }
 
     nonisolated func compile(
-        _ endpointID: String, version: Int, sources: [String], hash: UInt64
+        _ endpointID: String, version: Int, sources: [String], hash: UInt64, libraries: [LibraryArtifact]
     ) async -> BuildResult {
         let start = MonotonicClock.nanoseconds()
         let directory = FilePath.join(FilePath.join(project.buildRoot, endpointID), String(version))
@@ -90,10 +90,13 @@ extension HandlerCompiler {
                     toolchain.swiftFrontend,
                     frontendArguments(
                         sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version),
-                        output: object)
+                        output: object, libraries: libraries)
                 ),
                 (toolchain.autolinkExtract, [object, "-o", autolink]),
-                (toolchain.clang, linkArguments(object: object, autolink: autolink, output: library)),
+                (
+                    toolchain.clang,
+                    linkArguments(object: object, autolink: autolink, output: library, libraries: libraries)
+                ),
             ]
             for step in steps {
                 try Task.checkCancellation()
@@ -124,7 +127,7 @@ extension HandlerCompiler {
             unlink(autolink)
             // For a later run to use this library again instead of compiling the same sources, unless
             // a save landed while the compiler read them (then the library may hold either).
-            if sourceHash(endpointID, project.sourceFiles(endpointID)) == hash {
+            if sourceHash(endpointID, project.sourceFiles(endpointID), libraries: libraries) == hash {
                 try? FilePath.write(output, to: FilePath.join(directory, Self.outputFileName))
                 try? FilePath.write(String(hash, radix: 16), to: FilePath.join(directory, Self.hashFileName))
             }
@@ -152,7 +155,9 @@ extension HandlerCompiler {
         }
     }
 
-    package nonisolated func frontendArguments(sources: [String], moduleName: String, output: String) -> [String] {
+    package nonisolated func frontendArguments(
+        sources: [String], moduleName: String, output: String, libraries: [LibraryArtifact] = []
+    ) -> [String] {
         var arguments =
             ["-frontend", "-c"] + sources + [
                 "-target", toolchain.targetTriple,
@@ -169,6 +174,10 @@ extension HandlerCompiler {
                 "-o", output,
             ]
         arguments += mode == .release ? ["-O"] : ["-Onone"]
+        // Each shared module under its stable name (`import Models`), built with a fresh one.
+        for library in libraries {
+            arguments += ["-I", library.directory, "-module-alias", "\(library.name)=\(library.moduleName)"]
+        }
         let host = FilePath.join(FilePath.directory(of: toolchain.runtimeLibraryDirectory), "host")
         if FilePath.isDirectory(FilePath.join(host, "plugins")) {
             arguments += ["-plugin-path", FilePath.join(host, "plugins")]
@@ -178,27 +187,36 @@ extension HandlerCompiler {
         return arguments
     }
 
-    package nonisolated func linkArguments(object: String, autolink: String, output: String) -> [String] {
-        [
+    /// `soname`, for a shared module: the name its dependents record, unique to its version (two
+    /// versions must never be taken for one another by the loader).
+    package nonisolated func linkArguments(
+        object: String, autolink: String, output: String, libraries: [LibraryArtifact] = [], soname: String? = nil
+    ) -> [String] {
+        var arguments = [
             "-shared",
             "--target=\(toolchain.targetTriple)",
             "-Xlinker", "--build-id",
             "-Xlinker", "-z", "-Xlinker", "nodelete",
             "-Xlinker", "-rpath", "-Xlinker", toolchain.runtimeLibraryDirectory,
             "-Xlinker", "-rpath", "-Xlinker", sdk.libraryDirectory,
+        ]
+        if let soname { arguments += ["-Xlinker", "-soname=\(soname)"] }
+        for library in libraries { arguments += ["-Xlinker", "-rpath", "-Xlinker", library.directory] }
+        arguments += [
             toolchain.swiftrtObject,
             object,
             "@\(autolink)",
+        ]
+        arguments += libraries.map(\.libraryPath)
+        arguments += [
             "-L", toolchain.runtimeLibraryDirectory,
             "-lswiftCore",
             "-L", sdk.libraryDirectory,
             "-lEdgeSDK",
             "-o", output,
         ]
+        return arguments
     }
-
-    /// Diagnostics with the user's own paths. Errors in the generated glue are about the shape of
-    /// `handle`, so they are restated in those terms and placed on the endpoint's `src` folder.
 
     /// A failed link, in the linker's own words: clang's "linker command failed with exit code 1"
     /// says nothing, the line before it says "No space left on device" or which symbol is missing.

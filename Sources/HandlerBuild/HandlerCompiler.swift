@@ -97,7 +97,12 @@ public actor HandlerCompiler {
     /// Builds `endpointID` unless its sources are unchanged since the last build (pass `force` to
     /// build anyway). A build already running for the same endpoint is cancelled first: the newest
     /// request always wins, so the endpoint never ends up on stale code.
-    public func build(_ endpointID: String, force: Bool = false) async -> BuildResult {
+    ///
+    /// `libraries` are the builds of the shared modules the endpoint imports (dependencies
+    /// first): it is compiled against them under their stable names and linked to them.
+    public func build(_ endpointID: String, force: Bool = false, libraries: [LibraryArtifact] = []) async
+        -> BuildResult
+    {
         await warmUp()
         var state = endpoints[endpointID, default: EndpointBuilds()]
         state.generation += 1
@@ -115,7 +120,7 @@ public actor HandlerCompiler {
         }
 
         let sources = project.sourceFiles(endpointID)
-        let hash = sourceHash(endpointID, sources)
+        let hash = sourceHash(endpointID, sources, libraries: libraries)
         if !force, let last = endpoints[endpointID]?.last, last.sourceHash == hash {
             return BuildResult(
                 endpointID: endpointID, status: .unchanged, version: last.version,
@@ -134,7 +139,8 @@ public actor HandlerCompiler {
         }
         let version = endpoints[endpointID]!.nextVersion
         let task = Task {
-            await self.compileWithPermit(endpointID, version: version, sources: sources, hash: hash)
+            await self.compileWithPermit(
+                endpointID, version: version, sources: sources, hash: hash, libraries: libraries)
         }
         endpoints[endpointID]!.running = task
         let result = await task.value
@@ -188,7 +194,9 @@ public actor HandlerCompiler {
     static let hashFileName = "sources.hash"
     static let outputFileName = "build.output"
 
-    nonisolated func sourceHash(_ endpointID: String, _ sources: [String]) -> UInt64 {
+    nonisolated func sourceHash(_ endpointID: String, _ sources: [String], libraries: [LibraryArtifact] = [])
+        -> UInt64
+    {
         var hasher = ContentHasher()
         hasher.combine(mode.rawValue)
         hasher.combine(toolchain.swiftFrontend)
@@ -202,7 +210,8 @@ public actor HandlerCompiler {
         }
         // How this edge-dev compiles: a new release with other flags or glue must not reuse builds.
         hasher.combine(Self.glueSource)
-        hasher.combine(frontendArguments(sources: [], moduleName: "", output: "").joined(separator: " "))
+        hasher.combine(
+            frontendArguments(sources: [], moduleName: "", output: "", libraries: libraries).joined(separator: " "))
         hasher.combine(linkArguments(object: "", autolink: "", output: "").joined(separator: " "))
         for source in sources {
             hasher.combine(project.displayPath(source))

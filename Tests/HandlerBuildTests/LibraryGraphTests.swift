@@ -64,4 +64,50 @@ import Testing
         #expect(graph.libraryImports == ["Models": ["Base"], "Base": []])
         #expect(graph.dependentEndpoints(of: "Base") == ["users"])
     }
+
+    /// A shared module built twice (two fresh module names, two libraries at fresh paths), a
+    /// module that imports another, and an endpoint that says `import Models` against each
+    /// version: both versions' code runs in one process, each answering its own.
+    @Test func endpointsUseSharedModulesUnderTheirStableNames() async throws {
+        let test = try TestProject()
+        func writeLibrary(_ name: String, _ file: String, _ source: String) throws {
+            try FilePath.createDirectories(test.project.libraryDirectory(name))
+            try FilePath.write(source, to: FilePath.join(test.project.libraryDirectory(name), file))
+        }
+        try writeLibrary("Base", "Prefix.swift", "public let prefix = \"hello\"\n")
+        try writeLibrary(
+            "Models", "Greeting.swift",
+            "import Base\npublic struct Greeting { public let text: String }\n"
+                + "public func greet(_ name: String) -> Greeting { Greeting(text: \"\\(prefix) \\(name) v1\") }\n")
+        try test.write(
+            "users",
+            "import EdgeSDK\nimport Models\nfunc handle(_ req: Request) -> Response { .text(greet(\"ann\").text) }\n")
+
+        let base = try #require(await test.compiler.buildLibrary("Base", version: 1).artifact)
+        let first = await test.compiler.buildLibrary("Models", version: 1, dependencies: [base])
+        let models1 = try #require(first.artifact, "\(first.result.diagnostics.map(\.formatted))")
+        #expect(FilePath.lastComponent(models1.libraryPath) == "libL_Models_1.so")
+        let users1 = await test.compiler.build("users", libraries: [base, models1])
+        try #require(users1.status == .built, "\(users1.diagnostics.map(\.formatted))")
+        try test.registry.load("users", from: users1.libraryPath!, version: users1.version)
+        #expect(try await test.execute("users").bodyText == "hello ann v1")
+
+        try writeLibrary(
+            "Models", "Greeting.swift",
+            "import Base\npublic struct Greeting { public let text: String }\n"
+                + "public func greet(_ name: String) -> Greeting { Greeting(text: \"\\(prefix) \\(name) v2\") }\n")
+        let models2 = try #require(
+            await test.compiler.buildLibrary("Models", version: 2, dependencies: [base]).artifact)
+        let users2 = await test.compiler.build("users", libraries: [base, models2])
+        try #require(users2.status == .built, "\(users2.diagnostics.map(\.formatted))")
+        #expect(users2.version != users1.version)
+        try test.registry.load("users", from: users2.libraryPath!, version: users2.version)
+        #expect(try await test.execute("users").bodyText == "hello ann v2")
+
+        // A module that does not compile says where, in the user's terms.
+        try writeLibrary("Models", "Broken.swift", "public let broken: Int = \"no\"\n")
+        let broken = await test.compiler.buildLibrary("Models", version: 3, dependencies: [base])
+        #expect(broken.artifact == nil)
+        #expect(broken.result.errors.first?.formatted.hasPrefix("handlers/_lib/Models/Broken.swift:1:") == true)
+    }
 }
