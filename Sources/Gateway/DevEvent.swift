@@ -23,6 +23,11 @@ public enum DevEvent: Sendable {
     /// `.env`/`.env.local` were read again and apply from the next request: which keys changed
     /// (never their values).
     case configurationChanged(files: [String], added: [String], changed: [String], removed: [String])
+    /// A shared module built; `dependents` are the endpoints that import it (they rebuild next).
+    case libraryBuilt(name: String, version: Int, milliseconds: Double, dependents: [String])
+    /// A shared module did not build; `serving` is the version its dependents keep using.
+    case libraryFailed(
+        name: String, diagnostics: [Diagnostic], milliseconds: Double, serving: Int?, dependents: [String])
     /// A configuration file could not be read; the previous configuration stays in force.
     case configurationFailed(file: String, line: Int?, message: String)
 }

@@ -63,6 +63,23 @@ extension DevEvent {
                     "timed-out", id,
                     [("version", JSONValue(version)), ("afterMs", JSONValue(Int(after.nanoseconds / 1_000_000)))])
             ]
+        case .libraryBuilt(let name, let version, let milliseconds, let dependents):
+            return [
+                .object([
+                    ("type", "library-built"), ("time", .string(ISOTime.format(time(nil)))), ("library", .string(name)),
+                    ("version", JSONValue(version)), ("durationMs", Self.rounded(milliseconds)),
+                    ("dependents", .array(dependents.map { .string($0) })),
+                ])
+            ]
+        case .libraryFailed(let name, let diagnostics, let milliseconds, let serving, let dependents):
+            return [
+                .object([
+                    ("type", "library-failed"), ("time", .string(ISOTime.format(time(nil)))),
+                    ("library", .string(name)),
+                    ("diagnostics", .array(diagnostics.map(\.json))), ("durationMs", Self.rounded(milliseconds)),
+                    ("serving", JSONValue(serving)), ("dependents", .array(dependents.map { .string($0) })),
+                ])
+            ]
         case .configurationChanged(let files, let added, let changed, let removed):
             return [
                 .object([

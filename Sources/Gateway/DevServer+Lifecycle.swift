@@ -22,6 +22,7 @@ extension DevServer {
     /// Builds every known endpoint, in parallel up to the number of cores, loading each as it
     /// succeeds.
     public func buildAll() async {
+        await buildLibraries()
         await withTaskGroup(of: Void.self) { group in
             for id in endpointIDs { group.addTask { _ = await self.rebuild(id) } }
         }
@@ -71,7 +72,7 @@ extension DevServer {
             return generations[id]!
         }
         report(.buildStarted(endpoint: id))
-        let result = await compiler.build(id)
+        let result = await compiler.build(id, libraries: librariesFor(id))
         defer { if result.status != .superseded { gate.open() } }
         switch result.status {
         case .superseded:
@@ -152,6 +153,7 @@ extension DevServer {
     /// content hashes skip the rest).
     public func rescan() async {
         reloadConfiguration()
+        await buildLibraries()
         let onDisk = Set(project.endpointIDs())
         let known = Set(endpointIDs)
         for id in known.subtracting(onDisk) { endpointRemoved(id) }

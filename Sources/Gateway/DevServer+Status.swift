@@ -4,8 +4,8 @@ import Glibc
 extension DevServer {
     /// The `/_edge/status` document now.
     package func statusDocument() -> StatusDocument {
-        let (recordsByID, configuration, configurationError) = state.withLock {
-            ($0.records, $0.configuration, $0.configurationError)
+        let (recordsByID, configuration, configurationError, libraries, graph) = state.withLock {
+            ($0.records, $0.configuration, $0.configurationError, $0.libraries, $0.graph)
         }
         let records = recordsByID.sorted { $0.key < $1.key }
         let endpoints = records.map { id, record -> StatusDocument.Endpoint in
@@ -30,6 +30,18 @@ extension DevServer {
         }
         var document = StatusDocument(
             endpoints: endpoints, stats: registry.stats(), gatewayPID: Int(getpid()), restarts: restarts)
+        document.libraries = libraries.sorted { $0.key < $1.key }.map { name, record in
+            StatusDocument.Library(
+                id: name,
+                state: record.failed ? .error : record.serving != nil ? .loaded : .created,
+                version: record.serving?.version,
+                lastBuild: record.lastBuild.map {
+                    StatusDocument.Build(
+                        ok: $0.ok, durationMilliseconds: $0.milliseconds, time: $0.time, reused: $0.reused,
+                        diagnostics: $0.diagnostics)
+                },
+                dependents: graph.dependentEndpoints(of: name))
+        }
         document.configuration = StatusDocument.Configuration(
             files: configuration.files, keys: configuration.values.keys.sorted(),
             error: configurationError.map(\.description))

@@ -60,10 +60,22 @@ public final class DevServer: HTTPResponder, Sendable {
         var env = Environment()
     }
 
+    struct LibraryRecord: Sendable {
+        /// The build that dependents use now.
+        var serving: LibraryArtifact?
+        /// The highest version number used so far.
+        var lastVersion = 0
+        var lastBuild: BuildSummary?
+        var failed = false
+    }
+
     struct State: Sendable {
         var records: [String: Record] = [:]
         var routes = RouteTable()
         var configuration = ProjectConfiguration()
+        /// Shared modules (`handlers/_lib/<Module>`) and who imports whom.
+        var libraries: [String: LibraryRecord] = [:]
+        var graph = LibraryGraph(libraryImports: [:], endpointImports: [:])
         /// The last configuration problem, while the previous configuration stays in force.
         var configurationError: DotEnv.Failure?
     }

@@ -51,6 +51,18 @@ package struct StatusDocument: Sendable, Equatable {
     }
 
     package var configuration = Configuration(files: [], keys: [], error: nil)
+
+    /// A shared module (`handlers/_lib/<id>`): `loaded` while a build serves its dependents.
+    package struct Library: Sendable, Equatable {
+        package var id: String
+        package var state: EndpointState
+        package var version: Int?
+        package var lastBuild: Build?
+        /// The endpoints that import it, directly or through another module.
+        package var dependents: [String]
+    }
+
+    package var libraries: [Library] = []
     package var endpoints: [Endpoint]
     package var stats: RegistryStats
     package var gatewayPID: Int
@@ -62,6 +74,17 @@ extension StatusDocument {
     package var json: JSONValue {
         .object([
             ("endpoints", .array(endpoints.map(\.json))),
+            (
+                "libraries",
+                .array(
+                    libraries.map { library in
+                        .object([
+                            ("id", .string(library.id)), ("state", .string(library.state.rawValue)),
+                            ("version", JSONValue(library.version)), ("lastBuild", library.lastBuild?.json ?? .null),
+                            ("dependents", .array(library.dependents.map { .string($0) })),
+                        ])
+                    })
+            ),
             (
                 "stats",
                 .object([

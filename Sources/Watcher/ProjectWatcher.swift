@@ -15,11 +15,14 @@ public enum EndpointChange: Equatable, Hashable, Sendable {
     case rescan
     /// `.env` or `.env.local` in the project folder was written, created or deleted.
     case configurationChanged
+    /// A source of the shared module `handlers/_lib/<name>` was written, created or deleted (or
+    /// the module's folder came or went).
+    case libraryChanged(String)
 
     public var endpointID: String? {
         switch self {
         case .sourcesChanged(let id), .manifestChanged(let id), .added(let id), .removed(let id): id
-        case .rescan, .configurationChanged: nil
+        case .rescan, .configurationChanged, .libraryChanged: nil
         }
     }
 }
@@ -55,6 +58,9 @@ public final class ProjectWatcher: @unchecked Sendable {
 
     private enum Place {
         case project
+        /// `handlers/_lib`: each folder in it is a shared module, watched like a `src` folder
+        /// under the key `_lib/<Module>`.
+        case libraryRoot
         case root
         case endpoint(String)
         case source(String)
@@ -108,8 +114,21 @@ public final class ProjectWatcher: @unchecked Sendable {
         }
     }
 
-    private func watchEndpoint(_ id: String) throws(WatchError) {
+    private static let libraryFolder = "_lib"
+
+    /// `appeared`: the folder is new since the watcher started, so what it holds is news too.
+    private func watchEndpoint(_ id: String, appeared: Bool = false) throws(WatchError) {
         let directory = FilePath.join(handlersDirectory, id)
+        if id == Self.libraryFolder {
+            try watch(directory, as: .libraryRoot)
+            for name in FilePath.contents(of: directory) where FilePath.isDirectory(FilePath.join(directory, name)) {
+                let key = Self.libraryFolder + "/" + name
+                if try watchSources(FilePath.join(directory, name), endpoint: key), appeared {
+                    note(.sourcesChanged(key), for: key)
+                }
+            }
+            return
+        }
         try watch(directory, as: .endpoint(id))
         let source = FilePath.join(directory, "src")
         if FilePath.isDirectory(source) { try watchSources(source, endpoint: id) }
@@ -198,6 +217,16 @@ public final class ProjectWatcher: @unchecked Sendable {
         let appeared = !event.mask.isDisjoint(with: [.create, .movedTo])
         let vanished = !event.mask.isDisjoint(with: [.delete, .movedFrom])
         switch place {
+        case .libraryRoot:
+            guard !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
+            let key = Self.libraryFolder + "/" + event.name
+            let entry = FilePath.join(path, event.name)
+            if appeared && FilePath.isDirectory(entry) {
+                tryWatch { () throws(WatchError) in _ = try watchSources(entry, endpoint: key) }
+                note(.sourcesChanged(key), for: key)
+            } else if vanished {
+                note(.sourcesChanged(key), for: key)
+            }
         case .project:
             if Self.configurationFiles.contains(event.name), !isDirectory,
                 !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .delete, .movedFrom, .create, .modify])
@@ -212,7 +241,7 @@ public final class ProjectWatcher: @unchecked Sendable {
             guard isDirectory || FilePath.isDirectory(FilePath.join(path, event.name)) || (!appeared && vanished)
             else { return }
             if appeared {
-                tryWatch { () throws(WatchError) in try watchEndpoint(event.name) }
+                tryWatch { () throws(WatchError) in try watchEndpoint(event.name, appeared: true) }
                 if FilePath.isDirectory(FilePath.join(FilePath.join(handlersDirectory, event.name), "src")) {
                     note(.added(event.name), for: event.name)
                 }
@@ -284,6 +313,10 @@ public final class ProjectWatcher: @unchecked Sendable {
                 onChanges([.configurationChanged])
                 continue
             }
+            if id.hasPrefix(Self.libraryFolder + "/") {
+                onChanges([.libraryChanged(String(id.dropFirst(Self.libraryFolder.count + 1)))])
+                continue
+            }
             if !id.isEmpty && !FilePath.isDirectory(FilePath.join(handlersDirectory, id)) {
                 changes = [.removed(id)]
             } else if changes.contains(.removed(id)) {
@@ -299,6 +332,7 @@ public final class ProjectWatcher: @unchecked Sendable {
                 case .manifestChanged: 3
                 case .sourcesChanged: 4
                 case .configurationChanged: 5
+                case .libraryChanged: 6
                 }
             }
             onChanges(changes.sorted { order($0) < order($1) })

@@ -83,7 +83,8 @@ import Testing
         }
         #expect(
             throws: ManifestError(
-                file: file, message: "unknown key 'paht' (expected 'method', 'path', and optionally 'liveReload' and 'env')")
+                file: file,
+                message: "unknown key 'paht' (expected 'method', 'path', and optionally 'liveReload' and 'env')")
         ) {
             try EndpointManifest.parse(#"{"paht": "/a"}"#, file: file)
         }

@@ -37,6 +37,7 @@ final class ChangeApplier: Sendable {
                     switch change {
                     case .rescan: await devServer.rescan()
                     case .configurationChanged: devServer.reloadConfiguration()
+                    case .libraryChanged(let name): await devServer.libraryChanged(name)
                     case .removed(let id): devServer.endpointRemoved(id)
                     case .added(let id):
                         if !Project.isValidEndpointID(id) {

@@ -60,6 +60,23 @@ final class EventPrinter: Sendable {
             HostLog.err(
                 "\(style.bold(id)): v\(version) \(style.red("crashed"))\(place): \(crash.summary); "
                     + "the request got a 500, the server keeps serving\n")
+        case .libraryBuilt(let name, let version, let milliseconds, let dependents):
+            if starting.load(ordering: .acquiring) { return }
+            let rebuilding =
+                dependents.isEmpty
+                ? "no endpoint imports it"
+                : "rebuilding \(dependents.count) dependent\(dependents.count == 1 ? "" : "s"): \(dependents.joined(separator: ", "))"
+            HostLog.line("\(style.bold(name)): v\(version) built in \(Int(milliseconds.rounded())) ms; \(rebuilding)")
+        case .libraryFailed(let name, let diagnostics, _, let serving, let dependents):
+            var text = ""
+            for diagnostic in diagnostics { text += DiagnosticPrinter.format(diagnostic, style: style) }
+            let kept =
+                dependents.isEmpty
+                ? ""
+                : "; \(dependents.joined(separator: ", ")) keep\(dependents.count == 1 ? "s" : "") serving"
+                    + (serving.map { " (on v\($0))" } ?? "")
+            text += "\(style.bold(name)): \(style.red("build failed"))\(kept)\n"
+            HostLog.out(text)
         case .configurationChanged(let files, let added, let changed, let removed):
             var parts: [String] = []
             if !added.isEmpty { parts.append("added " + added.joined(separator: ", ")) }
