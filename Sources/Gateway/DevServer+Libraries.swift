@@ -72,19 +72,17 @@ extension DevServer {
         return nil
     }
 
-    /// Builds the next version of module `name` against its dependencies' serving builds;
-    /// true when it built (it then serves).
+    /// Builds module `name` against its dependencies' serving builds (or reuses an earlier
+    /// run's build of the same sources); true when it built (it then serves).
     private func buildLibrary(_ name: String, graph: LibraryGraph) async -> Bool {
-        let onDisk = nextLibraryVersionOnDisk(name)
-        let (version, dependencies) = state.withLock { state -> (Int, [LibraryArtifact]) in
-            let next = max((state.libraries[name]?.lastVersion ?? 0) + 1, onDisk)
-            state.libraries[name]?.lastVersion = next
-            let needed = graph.closure(of: graph.libraryImports[name] ?? [])
-            return (next, needed.compactMap { state.libraries[$0]?.serving })
+        let dependencies = state.withLock { state in
+            graph.closure(of: graph.libraryImports[name] ?? []).compactMap { state.libraries[$0]?.serving }
         }
-        let (result, artifact) = await compiler.buildLibrary(name, version: version, dependencies: dependencies)
+        let (result, artifact) = await compiler.buildLibrary(name, dependencies: dependencies)
+        let version = result.version ?? 0
         let summary = BuildSummary(
-            ok: artifact != nil, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics)
+            ok: artifact != nil, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics,
+            reused: result.status == .unchanged)
         let serving = state.withLock { state -> Int? in
             state.libraries[name]?.lastBuild = summary
             state.libraries[name]?.failed = artifact == nil
@@ -103,11 +101,5 @@ extension DevServer {
                     serving: serving, dependents: dependents))
         }
         return artifact != nil
-    }
-
-    /// Versions go on from the highest folder an earlier run left, so `v7` stays `v7`.
-    private func nextLibraryVersionOnDisk(_ name: String) -> Int {
-        let folder = FilePath.join(project.libraryBuildRoot, name)
-        return (FilePath.contents(of: folder).compactMap { Int($0) }.max() ?? 0) + 1
     }
 }

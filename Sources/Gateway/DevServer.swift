@@ -63,8 +63,6 @@ public final class DevServer: HTTPResponder, Sendable {
     struct LibraryRecord: Sendable {
         /// The build that dependents use now.
         var serving: LibraryArtifact?
-        /// The highest version number used so far.
-        var lastVersion = 0
         var lastBuild: BuildSummary?
         var failed = false
     }

@@ -9,8 +9,54 @@ extension HandlerCompiler {
         "L_\(name)_\(version)"
     }
 
-    /// Compiles module `name` as version `version`, against `dependencies` (the builds of the
-    /// modules it imports, dependencies first), into `.edge/build/_lib/<Module>/<n>/`.
+    /// Builds module `name` against `dependencies` (the builds of the modules it imports,
+    /// dependencies first) as its next version; or, when an earlier run built these very sources
+    /// against these very dependencies, uses that build again (status `unchanged`).
+    public func buildLibrary(_ name: String, dependencies: [LibraryArtifact] = []) async
+        -> (result: BuildResult, artifact: LibraryArtifact?)
+    {
+        await warmUp()
+        let folder = FilePath.join(project.libraryBuildRoot, name)
+        let hash = libraryHash(name, dependencies: dependencies)
+        let versions = FilePath.contents(of: folder).compactMap { Int($0) }.sorted()
+        if let found = versions.reversed().first(where: { reusable(name, version: $0, hash: hash) }) {
+            let moduleName = Self.libraryModuleName(name, version: found)
+            let directory = FilePath.join(folder, String(found))
+            let library = FilePath.join(directory, "lib\(moduleName).so")
+            let result = BuildResult(
+                endpointID: "_lib/\(name)", status: .unchanged, version: found, libraryPath: library,
+                durationMilliseconds: 0, diagnostics: [], rawOutput: "", sourceHash: hash)
+            return (
+                result,
+                LibraryArtifact(
+                    name: name, version: found, moduleName: moduleName, directory: directory, libraryPath: library)
+            )
+        }
+        let version = max((versions.last ?? 0) + 1, (libraryVersions[name] ?? 0) + 1)
+        libraryVersions[name] = version
+        let built = await buildLibrary(name, version: version, dependencies: dependencies)
+        if built.artifact != nil, libraryHash(name, dependencies: dependencies) == hash {
+            try? FilePath.write(
+                String(hash, radix: 16), to: FilePath.join(FilePath.join(folder, String(version)), Self.hashFileName))
+        }
+        return built
+    }
+
+    private nonisolated func reusable(_ name: String, version: Int, hash: UInt64) -> Bool {
+        let directory = FilePath.join(FilePath.join(project.libraryBuildRoot, name), String(version))
+        let library = FilePath.join(directory, "lib\(Self.libraryModuleName(name, version: version)).so")
+        return (try? FilePath.readText(FilePath.join(directory, Self.hashFileName))) == String(hash, radix: 16)
+            && FilePath.isRegularFile(library)
+    }
+
+    /// The module's sources and its dependencies' builds, and how edge-dev compiles.
+    private nonisolated func libraryHash(_ name: String, dependencies: [LibraryArtifact]) -> UInt64 {
+        var hasher = ContentHasher()
+        hasher.combine(String(sourceHash("_lib/\(name)", project.librarySourceFiles(name), libraries: dependencies)))
+        return hasher.value
+    }
+
+    /// Compiles module `name` as version `version` into `.edge/build/_lib/<Module>/<n>/`.
     public nonisolated func buildLibrary(_ name: String, version: Int, dependencies: [LibraryArtifact] = []) async
         -> (result: BuildResult, artifact: LibraryArtifact?)
     {

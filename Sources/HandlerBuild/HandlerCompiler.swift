@@ -18,6 +18,8 @@ public actor HandlerCompiler {
     let limiter: AsyncSemaphore
     private var endpoints: [String: EndpointBuilds] = [:]
     private var warmUpTask: Task<Double, Never>?
+    /// Each shared module's highest version built in this process.
+    var libraryVersions: [String: Int] = [:]
 
     private struct EndpointBuilds {
         var generation = 0

@@ -29,12 +29,43 @@ public enum BuildCommand {
             return 1
         }
         let registry = HandlerRegistry(buildRoot: project.buildRoot)
-        let width = ids.map(\.count).max() ?? 0
+        let graph = LibraryGraph.scan(project)
+        let width = (ids + graph.libraryImports.keys.map { "_lib/" + $0 }).map(\.count).max() ?? 0
+
+        // Shared modules first, in import order: the endpoints compile against them.
+        var libraries: [String: LibraryArtifact] = [:]
+        var libraryFailures = 0
+        if let cycle = graph.cycle() {
+            HostLog.err(
+                style.red("error") + ": import cycle between shared modules: \(cycle.joined(separator: " → "))\n")
+            libraryFailures += 1
+        }
+        for name in graph.buildOrder() ?? [] {
+            let dependencies = graph.closure(of: graph.libraryImports[name] ?? []).compactMap { libraries[$0] }
+            let (result, artifact) = await compiler.buildLibrary(name, dependencies: dependencies)
+            var text = result.diagnostics.map { DiagnosticPrinter.format($0, style: style) }.joined()
+            let summary: String
+            if let artifact {
+                libraries[name] = artifact
+                let word = result.status == .unchanged ? "reused" : "built"
+                summary = style.green(word.padding(to: 6)) + "  v\(artifact.version)"
+            } else {
+                libraryFailures += 1
+                let count = result.errors.count
+                summary = style.red("failed") + " (\(count) error\(count == 1 ? "" : "s"))"
+            }
+            let time = Int(result.durationMilliseconds.rounded())
+            text += "  \("_lib/\(name)".padding(to: width + 2))\(summary)  \(style.dim("\(time) ms"))\n"
+            HostLog.out(text)
+        }
+        let librariesFor: @Sendable (String) -> [LibraryArtifact] = { [libraries] id in
+            graph.libraries(forEndpoint: id).compactMap { libraries[$0] }
+        }
 
         let failures = await withTaskGroup(of: Bool.self) { group in
             for id in ids {
                 group.addTask {
-                    let result = await compiler.build(id)
+                    let result = await compiler.build(id, libraries: librariesFor(id))
                     var text = ""
                     for diagnostic in result.diagnostics {
                         text += DiagnosticPrinter.format(diagnostic, style: style)
@@ -67,7 +98,8 @@ public enum BuildCommand {
             return failures
         }
         let built = ids.count - failures
-        HostLog.out("\(built) built, \(failures) failed\n")
-        return failures == 0 ? 0 : 1
+        let modules = libraries.isEmpty && libraryFailures == 0 ? "" : " (and \(libraries.count) of \(libraries.count + libraryFailures) shared modules)"
+        HostLog.out("\(built) built, \(failures) failed\(modules)\n")
+        return failures == 0 && libraryFailures == 0 ? 0 : 1
     }
 }

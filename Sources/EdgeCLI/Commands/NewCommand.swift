@@ -13,10 +13,14 @@ public enum NewCommand {
         name: "new",
         abstract: "Create a new endpoint: handlers/<name>/src/handler.swift and endpoint.json.",
         arguments: [Argument("name", help: "The endpoint id: letters, digits, '-' and '_'.")],
-        options: [CommonOptions.handlers, method, path])
+        options: [CommonOptions.handlers, method, path, library])
+
+    public static let library = Flag(
+        "--lib", help: "Create a shared module handlers/_lib/<name>/ instead, for endpoints to import.")
 
     public static func run(_ arguments: ParsedArguments) async -> Int32 {
         let name = arguments.positionals[0]
+        if arguments[library] { return newLibrary(name, arguments) }
         guard Project.isValidEndpointID(name) else {
             HostLog.err(
                 "Error: Invalid endpoint name '\(name)': use letters, digits, '-' and '_' (not starting with '-')\n"
@@ -84,5 +88,45 @@ public enum NewCommand {
         }
 
         """
+    }
+
+    /// `edge-dev new --lib Models`: a shared module that builds at once.
+    static func newLibrary(_ name: String, _ arguments: ParsedArguments) -> Int32 {
+        guard Project.isValidModuleName(name) else {
+            HostLog.err(
+                "Error: Invalid module name '\(name)': use a Swift identifier (letters, digits and '_', "
+                    + "not starting with a digit)\n\(spec.usage)\n")
+            return 2
+        }
+        let project = Project(handlersDirectory: arguments[CommonOptions.handlers])
+        let folder = project.libraryDirectory(name)
+        guard !FilePath.exists(folder) else {
+            HostLog.err("error: \(project.displayPath(folder)) already exists; choose another name\n")
+            return 1
+        }
+        let file = FilePath.join(folder, "\(name).swift")
+        let source = """
+            /// The shared module `\(name)`: any endpoint (or other module) uses it with `import \(name)`.
+            /// Declarations must be `public` to be seen there. Saving a file here rebuilds the module and
+            /// every endpoint that imports it.
+            public enum \(name) {
+                public static func greeting(for name: String) -> String { "Hello, \\(name)!" }
+            }
+
+            """
+        do {
+            try FilePath.createDirectories(folder)
+            try FilePath.write(source, to: file)
+        } catch {
+            HostLog.err("error: cannot create \(project.displayPath(folder)): \(error)\n")
+            return 1
+        }
+        HostLog.out(
+            """
+            created \(project.displayPath(file))
+            Endpoints use it with `import \(name)`; a running `edge-dev serve` builds it at once.
+
+            """)
+        return 0
     }
 }
