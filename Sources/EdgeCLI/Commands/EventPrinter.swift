@@ -1,5 +1,6 @@
 import EdgeSystem
 import Gateway
+import Glibc
 import HandlerBuild
 import Synchronization
 
@@ -10,13 +11,52 @@ import Synchronization
 final class EventPrinter: Sendable {
     let style: TerminalStyle
     private let starting = Atomic<Bool>(true)
+    /// On a terminal, the first builds show one updating line (`building 12/40...`).
+    private let interactive: Bool
+    private let progress = Mutex<(done: Int, total: Int)>((0, 0))
 
-    init(style: TerminalStyle) { self.style = style }
+    init(style: TerminalStyle, interactive: Bool = isatty(1) == 1) {
+        self.style = style
+        self.interactive = interactive
+    }
+
+    /// The first builds begin: `total` endpoints and shared modules.
+    func startupBegins(endpoints: Int, modules: Int) {
+        progress.withLock { $0 = (0, endpoints + modules) }
+        let modulesText = modules == 0 ? "" : " and \(modules) shared module\(modules == 1 ? "" : "s")"
+        if interactive {
+            HostLog.out("building 0/\(endpoints + modules)...")
+        } else if endpoints + modules > 0 {
+            HostLog.line("building \(endpoints) endpoint\(endpoints == 1 ? "" : "s")\(modulesText)...")
+        }
+    }
+
+    private func advance() {
+        guard interactive, starting.load(ordering: .acquiring) else { return }
+        let (done, total) = progress.withLock { state -> (Int, Int) in
+            state.done += 1
+            return (state.done, state.total)
+        }
+        HostLog.out("\r\u{1B}[Kbuilding \(min(done, total))/\(total)...")
+    }
+
+    /// The first builds are done: the progress line goes (before the start-up summary).
+    func progressFinished() {
+        if interactive { HostLog.out("\r\u{1B}[K") }
+    }
 
     /// From now on every event gets its line.
     func startupFinished() { starting.store(false, ordering: .releasing) }
 
     func print(_ event: DevEvent) {
+        if starting.load(ordering: .acquiring) {
+            switch event {
+            case .buildSucceeded, .buildFailed, .libraryBuilt, .libraryFailed: advance()
+            default: break
+            }
+            if interactive, case .buildFailed = event { HostLog.out("\r\u{1B}[K") }
+            if interactive, case .libraryFailed = event { HostLog.out("\r\u{1B}[K") }
+        }
         switch event {
         case .buildStarted, .endpointAdded, .routesChanged:
             return

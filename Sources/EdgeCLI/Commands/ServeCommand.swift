@@ -153,7 +153,9 @@ public enum ServeCommand {
         }
 
         let start = MonotonicClock.nanoseconds()
+        printer.startupBegins(endpoints: devServer.endpointIDs.count, modules: project.libraryNames().count)
         await devServer.buildAll()
+        printer.progressFinished()
         let loaded = devServer.endpointIDs.filter { devServer.state(of: $0) == .loaded }.count
         HostLog.out(
             StartupSummary.format(status: devServer.status(), url: "http://\(host):\(server.port)", style: style))

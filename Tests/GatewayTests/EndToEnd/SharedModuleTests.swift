@@ -72,13 +72,21 @@ import Testing
         try await serve.waitFor("Models: build failed")
         #expect(try ServeProcess.get(port: port, "/users").text == "b-users-m2")
         #expect(try Self.library("Models", port: port)?["state"] == "error")
+        #expect(try Self.library("Models", port: port)?["dependents"] == .array(["login", "users"]))
+
+        // The fix swaps them all.
+        try module(
+            "Models",
+            "import Base\npublic let modelsVersion = \"m3\"\npublic func greet(_ n: String) -> String { \"\\(prefix)-\\(n)-\\(modelsVersion)\" }\n")
+        #expect(try await Self.until(port, "/users", "b-users-m3"))
+        #expect(try await Self.until(port, "/login", "m3"))
 
         // A change that breaks one dependent: it reports its own error and keeps serving; the
         // other swaps.
         try module("Models", "import Base\npublic let modelsVersion = \"m4\"\n")
         #expect(try await Self.until(port, "/login", "m4"))
         try await serve.waitFor("users: build failed")
-        #expect(try ServeProcess.get(port: port, "/users").text == "b-users-m2")
+        #expect(try ServeProcess.get(port: port, "/users").text == "b-users-m3")
         #expect(try Self.library("Models", port: port)?["state"] == "loaded")
 
         // An import cycle names both modules.
