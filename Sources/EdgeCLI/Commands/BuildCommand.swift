@@ -1,6 +1,8 @@
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import HandlerRuntime
+import Synchronization
 
 /// `edge-dev build`: compiles every endpoint once, like CI would.
 public enum BuildCommand {
@@ -32,6 +34,9 @@ public enum BuildCommand {
         let graph = LibraryGraph.scan(project)
         let width = (ids + graph.libraryImports.keys.map { "_lib/" + $0 }).map(\.count).max() ?? 0
 
+        // On a terminal, one updating line under the results: `building 12/40...`.
+        let progress = BuildProgress(total: ids.count + graph.libraryImports.count, interactive: isatty(1) == 1)
+
         // Shared modules first, in import order: the endpoints compile against them.
         var libraries: [String: LibraryArtifact] = [:]
         var libraryFailures = 0
@@ -56,7 +61,7 @@ public enum BuildCommand {
             }
             let time = Int(result.durationMilliseconds.rounded())
             text += "  \("_lib/\(name)".padding(to: width + 2))\(summary)  \(style.dim("\(time) ms"))\n"
-            HostLog.out(text)
+            progress.report(text)
         }
         let librariesFor: @Sendable (String) -> [LibraryArtifact] = { [libraries] id in
             graph.libraries(forEndpoint: id).compactMap { libraries[$0] }
@@ -89,7 +94,7 @@ public enum BuildCommand {
                     }
                     let time = Int(result.durationMilliseconds.rounded())
                     text += "  \(id.padding(to: width + 2))\(summary)  \(style.dim("\(time) ms"))\n"
-                    HostLog.out(text)
+                    progress.report(text)
                     return ok
                 }
             }
@@ -97,9 +102,37 @@ public enum BuildCommand {
             for await ok in group where !ok { failures += 1 }
             return failures
         }
+        progress.finish()
         let built = ids.count - failures
         let modules = libraries.isEmpty && libraryFailures == 0 ? "" : " (and \(libraries.count) of \(libraries.count + libraryFailures) shared modules)"
         HostLog.out("\(built) built, \(failures) failed\(modules)\n")
         return failures == 0 && libraryFailures == 0 ? 0 : 1
+    }
+}
+
+/// The results of a build as they come, with one updating `building 12/40...` line below them
+/// on a terminal (none when output is a file or a pipe).
+final class BuildProgress: Sendable {
+    private let total: Int
+    private let interactive: Bool
+    private let done = Mutex(0)
+
+    init(total: Int, interactive: Bool) {
+        self.total = total
+        self.interactive = interactive
+        if interactive { HostLog.out("building 0/\(total)...") }
+    }
+
+    /// Prints one finished build's lines, then the progress line again.
+    func report(_ text: String) {
+        let count = done.withLock { done -> Int in
+            done += 1
+            return done
+        }
+        HostLog.out(interactive ? "\r\u{1B}[K" + text + "building \(count)/\(total)..." : text)
+    }
+
+    func finish() {
+        if interactive { HostLog.out("\r\u{1B}[K") }
     }
 }
