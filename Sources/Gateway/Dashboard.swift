@@ -68,8 +68,41 @@ enum Dashboard {
             problems += details(id: id, endpoint: endpoint, project: project)
         }
         html += "</tbody></table>"
+        html += libraries(status, &problems, project: project)
         if !problems.isEmpty { html += "<h2>Problems</h2>" + problems }
+        if case .array(let keys) = status["configuration"]?["keys"], !keys.isEmpty {
+            // Key names only: values never leave the handlers.
+            let names = keys.map { ErrorPage.escape(text($0)) }.joined(separator: ", ")
+            html +=
+                "<p class=\"muted\">Configuration keys (from \(ErrorPage.escape(strings(status["configuration"]?["files"]).joined(separator: ", ")))): \(names)</p>"
+        }
         return html
+    }
+
+    /// The shared modules under `handlers/_lib/`, with their state and who imports them; a
+    /// module's compile errors go with the endpoints' problems.
+    private static func libraries(_ status: JSONValue, _ problems: inout String, project: Project) -> String {
+        guard case .array(let libraries) = status["libraries"], !libraries.isEmpty else { return "" }
+        var html = """
+            <h2>Shared modules</h2><table><thead><tr><th>Module</th><th>State</th><th>Version</th>\
+            <th>Imported by</th></tr></thead><tbody>
+            """
+        for library in libraries {
+            let id = text(library["id"])
+            let state = text(library["state"])
+            let version = library["version"] == .null ? "–" : "v" + number(library["version"])
+            let dependents = strings(library["dependents"]).map(ErrorPage.escape).joined(separator: ", ")
+            html += """
+                <tr id="library-\(ErrorPage.escape(id))" data-state="\(state)"><td><b>\(ErrorPage.escape(id))</b></td>\
+                <td><span class="state \(state)">\(state)</span></td><td>\(version)</td>\
+                <td>\(dependents.isEmpty ? "<span class=\"muted\">no endpoint</span>" : dependents)</td></tr>
+                """
+            if state == "error", case .array(let diagnostics) = library["lastBuild"]?["diagnostics"] {
+                problems += "<h3>_lib/\(ErrorPage.escape(id))</h3>"
+                for diagnostic in diagnostics { problems += diagnosticHTML(diagnostic, project: project) }
+            }
+        }
+        return html + "</tbody></table>"
     }
 
     /// Compile errors (with the source line and a caret), a route error, the last crash.

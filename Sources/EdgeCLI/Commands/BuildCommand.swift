@@ -104,7 +104,9 @@ public enum BuildCommand {
         }
         progress.finish()
         let built = ids.count - failures
-        let modules = libraries.isEmpty && libraryFailures == 0 ? "" : " (and \(libraries.count) of \(libraries.count + libraryFailures) shared modules)"
+        let modules =
+            libraries.isEmpty && libraryFailures == 0
+            ? "" : " (and \(libraries.count) of \(libraries.count + libraryFailures) shared modules)"
         HostLog.out("\(built) built, \(failures) failed\(modules)\n")
         return failures == 0 && libraryFailures == 0 ? 0 : 1
     }

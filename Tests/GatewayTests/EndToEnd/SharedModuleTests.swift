@@ -72,12 +72,16 @@ import Testing
         try await serve.waitFor("Models: build failed")
         #expect(try ServeProcess.get(port: port, "/users").text == "b-users-m2")
         #expect(try Self.library("Models", port: port)?["state"] == "error")
+        let dashboard = try ServeProcess.get(port: port, "/_edge/").text
+        #expect(dashboard.contains(#"id="library-Models" data-state="error""#))
+        #expect(dashboard.contains("handlers/_lib/Models/Models.swift"))
         #expect(try Self.library("Models", port: port)?["dependents"] == .array(["login", "users"]))
 
         // The fix swaps them all.
         try module(
             "Models",
-            "import Base\npublic let modelsVersion = \"m3\"\npublic func greet(_ n: String) -> String { \"\\(prefix)-\\(n)-\\(modelsVersion)\" }\n")
+            "import Base\npublic let modelsVersion = \"m3\"\npublic func greet(_ n: String) -> String { \"\\(prefix)-\\(n)-\\(modelsVersion)\" }\n"
+        )
         #expect(try await Self.until(port, "/users", "b-users-m3"))
         #expect(try await Self.until(port, "/login", "m3"))
 
