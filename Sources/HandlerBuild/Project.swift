@@ -62,19 +62,7 @@ public struct Project: Sendable, Equatable {
     /// The endpoint's Swift sources, absolute and sorted, from `src/` and its subfolders. Hidden
     /// files and folders (editor temporaries such as `.#handler.swift`) are not sources.
     public func sourceFiles(_ id: String) -> [String] {
-        var files: [String] = []
-        func collect(_ directory: String) {
-            for name in FilePath.contents(of: directory) where !name.hasPrefix(".") {
-                let path = FilePath.join(directory, name)
-                if FilePath.isDirectory(path) {
-                    collect(path)
-                } else if name.hasSuffix(".swift") && FilePath.isRegularFile(path) {
-                    files.append(path)
-                }
-            }
-        }
-        collect(sourceDirectory(id))
-        return files
+        Self.swiftFiles(under: sourceDirectory(id))
     }
 
     /// `path` as the user knows it: relative to the project folder.

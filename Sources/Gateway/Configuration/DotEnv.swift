@@ -1,3 +1,5 @@
+import HandlerBuild
+
 /// `.env` files as the dotenv tools read them: `KEY=value` lines, `export KEY=value`, single
 /// quotes (literal), double quotes (with `\n`, `\t`, `\r`, `\"` and `\\` escapes), `#` comments
 /// (whole lines, or after a space following an unquoted value), blank lines.
@@ -15,12 +17,8 @@ enum DotEnv {
 
     static let keyRule = "letters, digits and '_', not starting with a digit"
 
-    static func isValidKey(_ key: String) -> Bool {
-        guard let first = key.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
-        return key.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
-        }
-    }
+    /// The same rule as a Swift identifier's (letters, digits and `_`, no leading digit).
+    static func isValidKey(_ key: String) -> Bool { Project.isValidModuleName(key) }
 
     /// The assignments in `text` (the content of `file`), in order; a later one wins.
     static func parse(_ text: String, file: String) throws(Failure) -> [String: String] {
