@@ -19,7 +19,15 @@ extension HandlerCompiler {
         let folder = FilePath.join(project.libraryBuildRoot, name)
         let hash = libraryHash(name, dependencies: dependencies)
         let versions = FilePath.contents(of: folder).compactMap { Int($0) }.sorted()
-        if let found = versions.reversed().first(where: { reusable(name, version: $0, hash: hash) }) {
+        let found = versions.reversed().first(where: { reusable(name, version: $0, hash: hash) })
+        // The first build of a module in this process: what earlier runs left, other than the
+        // build used again, is no one's (nothing of this process links it yet).
+        if librariesCleaned.insert(name).inserted {
+            for version in versions where version != found {
+                FilePath.removeTree(FilePath.join(folder, String(version)))
+            }
+        }
+        if let found {
             let moduleName = Self.libraryModuleName(name, version: found)
             let directory = FilePath.join(folder, String(found))
             let library = FilePath.join(directory, "lib\(moduleName).so")

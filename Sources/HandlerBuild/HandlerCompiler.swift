@@ -20,6 +20,8 @@ public actor HandlerCompiler {
     private var warmUpTask: Task<Double, Never>?
     /// Each shared module's highest version built in this process.
     var libraryVersions: [String: Int] = [:]
+    /// Modules whose old build folders this process has cleared (once, at its first build).
+    var librariesCleaned: Set<String> = []
 
     private struct EndpointBuilds {
         var generation = 0
