@@ -30,11 +30,12 @@ enum EdgeDev {
                 exit(0)
             }
             // Here, on the main thread and before the first suspension: see the type's comment.
-            if command.spec.name == ServeCommand.spec.name
-                && (Supervisor.isGateway || !ServeCommand.Options(parsed).restart)
-            {
-                FoundationOnTheMainThread.load()
-            }
+            // (The supervisor of `serve` loads no handler, so it does without.)
+            let loadsHandlers =
+                command.spec.name == BuildCommand.spec.name
+                || (command.spec.name == ServeCommand.spec.name
+                    && (Supervisor.isGateway || !ServeCommand.Options(parsed).restart))
+            if loadsHandlers { FoundationOnTheMainThread.load() }
             let status = await command.run(parsed)
             // `_exit`, not `exit`: handlers have run in this process, and one that trapped inside
             // stdio could have left a lock that `exit`'s flushing would wait on for ever.

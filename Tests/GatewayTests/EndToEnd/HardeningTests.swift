@@ -264,4 +264,29 @@ import Testing
         #expect(took < .seconds(5), "an edit of the link's target went live after \(took)")
         #expect(try await serve.terminate(SIGTERM) == 0)
     }
+
+    /// `edge-dev build` opens every library it built: with a handler that imports Foundation it
+    /// used to hang for ever after printing its summary (the main actor never ran again).
+    @Test func buildExitsAfterFoundationHandlers() async throws {
+        let test = try TestProject()
+        try test.write("clock", Self.clockHandler)
+        let output = FilePath.join(test.project.rootDirectory, "build.log")
+        let pid = try spawnEdgeDev(["build"], output: output, directory: test.project.rootDirectory)
+        var status: Int32 = 0
+        let deadline = ContinuousClock.now + .seconds(60)
+        var exited = false
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid {
+                exited = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if !exited {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+        }
+        #expect(exited, "edge-dev build did not exit: \((try? FilePath.readText(output)) ?? "")")
+        #expect(exitCode(status) == 0)
+    }
 }
