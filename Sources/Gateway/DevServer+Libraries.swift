@@ -24,8 +24,7 @@ extension DevServer {
                 state.libraries[name] = LibraryRecord()
             }
         }
-        guard let order = checkedOrder(graph) else { return }
-        for name in order { _ = await buildLibrary(name, graph: graph) }
+        for name in checkedOrder(graph) { _ = await buildLibrary(name, graph: graph) }
     }
 
     /// A file of module `name` changed: rebuild it, then its dependents.
@@ -39,46 +38,75 @@ extension DevServer {
             if graph.libraryImports[name] == nil { state.libraries[name] = nil }
             return graph.libraryImports[name] != nil
         }
-        guard known, checkedOrder(graph) != nil else { return }
+        guard known else { return }
+        let order = checkedOrder(graph)
+        guard order.contains(name) else { return }
         guard await buildLibrary(name, graph: graph) else { return }
-        // Modules that import it, in order, then every endpoint that needs any of them.
-        let order = graph.buildOrder() ?? []
-        for dependent in order where graph.dependentLibraries(of: name).contains(dependent) {
-            guard await buildLibrary(dependent, graph: graph) else { return }
+        // Modules that import it, and any never built (say, out of a cycle just broken), in order;
+        // one that fails blocks only what needs it. Then every endpoint that needs any of them
+        // and none that failed.
+        var rebuilt: Set<String> = [name]
+        var failed: Set<String> = []
+        for module in order where module != name {
+            let imports = Set(graph.closure(of: graph.libraryImports[module] ?? []))
+            let neverBuilt = state.withLock { $0.libraries[module]?.serving == nil }
+            guard neverBuilt || !imports.isDisjoint(with: rebuilt) else { continue }
+            guard imports.isDisjoint(with: failed) else {
+                failed.insert(module)
+                continue
+            }
+            if await buildLibrary(module, graph: graph) {
+                rebuilt.insert(module)
+            } else {
+                failed.insert(module)
+            }
         }
-        let endpoints = graph.dependentEndpoints(of: name)
+        let endpoints = Set(rebuilt.flatMap { graph.dependentEndpoints(of: $0) }).filter { id in
+            graph.libraries(forEndpoint: id).allSatisfy { !failed.contains($0) }
+        }
         await withTaskGroup(of: Void.self) { group in
-            for id in endpoints { group.addTask { _ = await self.rebuild(id) } }
+            for id in endpoints.sorted() { group.addTask { _ = await self.rebuild(id) } }
         }
     }
 
-    /// The build order, or nil after reporting the cycle on every module in it.
-    private func checkedOrder(_ graph: LibraryGraph) -> [String]? {
-        guard let cycle = graph.cycle() else { return graph.buildOrder() }
-        let message = "import cycle between shared modules: \(cycle.joined(separator: " → "))"
-        for name in Set(cycle) {
-            let folder = project.displayPath(project.libraryDirectory(name))
-            let diagnostic = Diagnostic(file: folder, line: nil, column: nil, severity: .error, message: message)
-            state.withLock { state in
-                state.libraries[name]?.failed = true
-                state.libraries[name]?.lastBuild = BuildSummary(ok: false, milliseconds: 0, diagnostics: [diagnostic])
+    /// The modules that can build, in order; every module in (or depending on) an import cycle
+    /// is reported as failed, naming the cycle.
+    private func checkedOrder(_ graph: LibraryGraph) -> [String] {
+        let (blocked, cycles) = graph.blockedByCycles()
+        for cycle in cycles {
+            let message = "import cycle between shared modules: \(cycle.joined(separator: " → "))"
+            for name in Set(cycle) {
+                let folder = project.displayPath(project.libraryDirectory(name))
+                let diagnostic = Diagnostic(file: folder, line: nil, column: nil, severity: .error, message: message)
+                state.withLock { state in
+                    state.libraries[name]?.failed = true
+                    state.libraries[name]?.lastBuild = BuildSummary(
+                        ok: false, milliseconds: 0, diagnostics: [diagnostic])
+                }
+                report(
+                    .libraryFailed(
+                        name: name, diagnostics: [diagnostic], milliseconds: 0,
+                        serving: state.withLock { $0.libraries[name]?.serving?.version },
+                        dependents: graph.dependentEndpoints(of: name)))
             }
-            report(
-                .libraryFailed(
-                    name: name, diagnostics: [diagnostic], milliseconds: 0,
-                    serving: state.withLock { $0.libraries[name]?.serving?.version },
-                    dependents: graph.dependentEndpoints(of: name)))
         }
-        return nil
+        return graph.removing(blocked).buildOrder() ?? []
     }
 
     /// Builds module `name` against its dependencies' serving builds (or reuses an earlier
     /// run's build of the same sources); true when it built (it then serves).
     private func buildLibrary(_ name: String, graph: LibraryGraph) async -> Bool {
+        let key = "_lib/" + name
+        let generation = generations.withLock { generations -> Int in
+            generations[key, default: 0] += 1
+            return generations[key]!
+        }
         let dependencies = state.withLock { state in
             graph.closure(of: graph.libraryImports[name] ?? []).compactMap { state.libraries[$0]?.serving }
         }
         let (result, artifact) = await compiler.buildLibrary(name, dependencies: dependencies)
+        // A newer build of the module started meanwhile (a save during this one): it decides.
+        guard isNewest(key, generation) else { return false }
         let version = result.version ?? 0
         let summary = BuildSummary(
             ok: artifact != nil, milliseconds: result.durationMilliseconds, diagnostics: result.diagnostics,

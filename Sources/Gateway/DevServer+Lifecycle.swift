@@ -31,7 +31,9 @@ extension DevServer {
     /// A new `handlers/<id>/` folder (or its `src/`): register, route, build. For an endpoint
     /// already known, a rebuild.
     public func endpointAdded(_ id: String) async {
-        guard Project.isValidEndpointID(id), FilePath.isDirectory(project.sourceDirectory(id)) else { return }
+        guard Project.isValidEndpointID(id), !Project.reservedFolders.contains(id),
+            FilePath.isDirectory(project.sourceDirectory(id))
+        else { return }
         if state.withLock({ $0.records[id] != nil }) {
             _ = await rebuild(id)
             return
@@ -72,7 +74,7 @@ extension DevServer {
             return generations[id]!
         }
         report(.buildStarted(endpoint: id))
-        let result = await compiler.build(id, libraries: librariesFor(id))
+        let result = await compiler.build(id, libraries: librariesFor(id), request: generation)
         defer { if result.status != .superseded { gate.open() } }
         switch result.status {
         case .superseded:

@@ -22,6 +22,7 @@ extension HandlerCompiler {
         let found = versions.reversed().first(where: { reusable(name, version: $0, hash: hash) })
         // The first build of a module in this process: what earlier runs left, other than the
         // build used again, is no one's (nothing of this process links it yet).
+        libraryVersions[name] = max(libraryVersions[name] ?? 0, versions.last ?? 0)
         if librariesCleaned.insert(name).inserted {
             for version in versions where version != found {
                 FilePath.removeTree(FilePath.join(folder, String(version)))
@@ -40,7 +41,7 @@ extension HandlerCompiler {
                     name: name, version: found, moduleName: moduleName, directory: directory, libraryPath: library)
             )
         }
-        let version = max((versions.last ?? 0) + 1, (libraryVersions[name] ?? 0) + 1)
+        let version = (libraryVersions[name] ?? 0) + 1
         libraryVersions[name] = version
         let built = await buildLibrary(name, version: version, dependencies: dependencies)
         if built.artifact != nil, libraryHash(name, dependencies: dependencies) == hash {
@@ -150,6 +151,15 @@ extension HandlerCompiler {
             return finish(.built, output, DiagnosticParser.parse(output) { project.displayPath($0) })
         } catch is CancellationError {
             return finish(.superseded, output, [])
+        } catch is Subprocess.TimedOut {
+            let folder = project.displayPath(project.libraryDirectory(name))
+            return finish(
+                .failed, output,
+                [
+                    Diagnostic(
+                        file: folder, line: nil, column: nil, severity: .error,
+                        message: "the build took longer than its \(Self.seconds(buildTimeout)) limit and was stopped")
+                ])
         } catch {
             return finish(
                 .failed, output,

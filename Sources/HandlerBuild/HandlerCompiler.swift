@@ -25,6 +25,8 @@ public actor HandlerCompiler {
 
     private struct EndpointBuilds {
         var generation = 0
+        /// The highest request number a caller gave (`build(_:request:)`).
+        var request = 0
         var running: Task<BuildResult, Never>?
         var last: BuildResult?
         var nextVersion = 1
@@ -104,10 +106,19 @@ public actor HandlerCompiler {
     ///
     /// `libraries` are the builds of the shared modules the endpoint imports (dependencies
     /// first): it is compiled against them under their stable names and linked to them.
-    public func build(_ endpointID: String, force: Bool = false, libraries: [LibraryArtifact] = []) async
-        -> BuildResult
-    {
+    ///
+    /// `request`, when given, numbers the caller's requests in the order it made them: calls can
+    /// reach this actor in another order, and a request older than one already seen is superseded
+    /// at once (else the older one could cancel the newer and then be dropped by the caller).
+    public func build(
+        _ endpointID: String, force: Bool = false, libraries: [LibraryArtifact] = [], request: Int? = nil
+    ) async -> BuildResult {
+        if let request {
+            guard request >= endpoints[endpointID]?.request ?? 0 else { return Self.superseded(endpointID) }
+            endpoints[endpointID, default: EndpointBuilds()].request = request
+        }
         await warmUp()
+        if let request, request < endpoints[endpointID]?.request ?? 0 { return Self.superseded(endpointID) }
         var state = endpoints[endpointID, default: EndpointBuilds()]
         state.generation += 1
         let generation = state.generation
@@ -117,11 +128,7 @@ public actor HandlerCompiler {
             previous.cancel()
             _ = await previous.value
         }
-        guard endpoints[endpointID]?.generation == generation else {
-            return BuildResult(
-                endpointID: endpointID, status: .superseded, version: nil, libraryPath: nil,
-                durationMilliseconds: 0, diagnostics: [], rawOutput: "", sourceHash: 0)
-        }
+        guard endpoints[endpointID]?.generation == generation else { return Self.superseded(endpointID) }
 
         let sources = project.sourceFiles(endpointID)
         let hash = sourceHash(endpointID, sources, libraries: libraries)
@@ -161,6 +168,12 @@ public actor HandlerCompiler {
             break
         }
         return result
+    }
+
+    static func superseded(_ endpointID: String) -> BuildResult {
+        BuildResult(
+            endpointID: endpointID, status: .superseded, version: nil, libraryPath: nil, durationMilliseconds: 0,
+            diagnostics: [], rawOutput: "", sourceHash: 0)
     }
 
     /// What an earlier run (another process: a restarted gateway, yesterday's `serve`) left in the

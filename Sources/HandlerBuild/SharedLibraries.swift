@@ -145,6 +145,29 @@ public struct LibraryGraph: Sendable, Equatable {
         return order
     }
 
+    /// The graph without `names` (and without their imports of one another).
+    public func removing(_ names: Set<String>) -> LibraryGraph {
+        LibraryGraph(
+            libraryImports: libraryImports.filter { !names.contains($0.key) }.mapValues { $0.subtracting(names) },
+            endpointImports: endpointImports)
+    }
+
+    /// Every import cycle's modules and the modules that import them, with each cycle: what
+    /// cannot build; the rest can, in `removing(blocked).buildOrder()`.
+    public func blockedByCycles() -> (blocked: Set<String>, cycles: [[String]]) {
+        var blocked: Set<String> = []
+        var cycles: [[String]] = []
+        var rest = self
+        while let cycle = rest.cycle() {
+            cycles.append(cycle)
+            let members = Set(cycle)
+            blocked.formUnion(members)
+            for name in members { blocked.formUnion(dependentLibraries(of: name)) }
+            rest = removing(blocked)
+        }
+        return (blocked, cycles)
+    }
+
     /// Every module in an order where each comes after the modules it imports (nil with a cycle).
     public func buildOrder() -> [String]? {
         cycle() == nil ? closure(of: Set(libraryImports.keys)) : nil

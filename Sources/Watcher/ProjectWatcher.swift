@@ -231,9 +231,10 @@ public final class ProjectWatcher: @unchecked Sendable {
             if Self.configurationFiles.contains(event.name), !isDirectory,
                 !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .delete, .movedFrom, .create, .modify])
             {
+                // A delete or a rename away may be the first half of a save: wait the quiet window.
                 note(
                     .configurationChanged, for: Self.configurationKey,
-                    complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .delete, .movedFrom]))
+                    complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
             }
         case .root:
             guard !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }

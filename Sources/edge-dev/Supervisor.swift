@@ -11,7 +11,8 @@ import Glibc
 /// instead of being refused.
 struct Supervisor {
     let listener: Socket
-    /// The gateway's table of requests in flight (`.edge/gateway.inflight`), read after it died.
+    /// The gateway's table of requests in flight (`.edge/gateway-<pid>.inflight`), read after
+    /// it died.
     let inFlightPath: String
 
     /// The environment variable that tells a gateway which descriptor is its listening socket.
@@ -48,7 +49,8 @@ struct Supervisor {
     /// Supervises until the gateway exits by itself (returns its status) or is stopped by a
     /// signal sent here (passed on to it).
     func run() async -> Int32 {
-        await withCheckedContinuation { continuation in
+        defer { unlink(inFlightPath) }
+        return await withCheckedContinuation { continuation in
             // A dedicated thread that outlives every child: PR_SET_PDEATHSIG fires when the
             // thread that started the child ends, not only the process.
             do {

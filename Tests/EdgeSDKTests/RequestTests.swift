@@ -72,3 +72,19 @@ import Testing
         #expect(binary.text.unicodeScalars.contains("\u{FFFD}"))
     }
 }
+
+@Suite struct EnvironmentTests {
+    @Test func printingAnEnvironmentShowsKeysNotValues() {
+        let env = Environment(["API_KEY": "s3cr3t", "MODE": "dev"])
+        #expect(env["API_KEY"] == "s3cr3t")
+        for text in [
+            "\(env)", String(reflecting: env), String(describing: Mirror(reflecting: env).children.map(\.value)),
+        ] {
+            #expect(!text.contains("s3cr3t"), "\(text)")
+        }
+        var dumped = ""
+        dump(env, to: &dumped)
+        #expect(!dumped.contains("s3cr3t"))
+        #expect(dumped.contains("API_KEY"))
+    }
+}

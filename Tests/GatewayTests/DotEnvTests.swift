@@ -32,8 +32,11 @@ import Testing
     @Test(arguments: [
         ("OK=1\njust words\n", 2, "expected KEY=value"),
         ("=value\n", 1, "a line with '=' but no key"),
-        ("1KEY=x\n", 1, "'1KEY' is not a valid key (letters, digits and '_', not starting with a digit)"),
-        ("A-B=x\n", 1, "'A-B' is not a valid key (letters, digits and '_', not starting with a digit)"),
+        ("1KEY=x\n", 1, "not a valid key before '=' (letters, digits and '_', not starting with a digit)"),
+        (
+            "postgres://admin:hunter2@db/app?sslmode=require\n", 1,
+            "not a valid key before '=' (letters, digits and '_', not starting with a digit)"
+        ),
         ("OK=1\n\nQ=\"open\n", 3, "unterminated \"-quoted value"),
         ("Q='open\n", 1, "unterminated '-quoted value"),
         ("Q=\"done\" trailing\n", 1, "unexpected text after the closing \""),

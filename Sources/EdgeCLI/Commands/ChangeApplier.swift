@@ -10,29 +10,43 @@ import Watcher
 /// it starts at once, and the compiler stops the older build (a build whose type-checking takes
 /// minutes must not hold the fix that follows it).
 final class ChangeApplier: Sendable {
+    /// Per key: the last change that is not only a rebuild (later changes wait for it), and the
+    /// rebuilds started since (which a later structural change waits for too).
     private struct Tail {
-        var task: Task<Void, Never>
-        /// Only rebuilds: a newer rebuild supersedes it instead of waiting for it.
-        var rebuildsOnly: Bool
+        var barrier: Task<Void, Never>?
+        /// By number; each removes itself when done, so a long run of saves keeps none.
+        var rebuilds: [Int: Task<Void, Never>] = [:]
     }
 
     private let devServer: DevServer
     private let tails = Mutex<[String: Tail]>([:])
+    private let counter = Mutex(0)
 
     init(devServer: DevServer) { self.devServer = devServer }
 
     func apply(_ changes: [EndpointChange]) {
-        let key = changes.first?.endpointID ?? ""
+        // Configuration and each module have their own queue: a `.env` save never waits for builds.
+        let key: String
+        switch changes.first {
+        case .configurationChanged?: key = "/configuration"
+        case .libraryChanged(let name)?: key = "_lib/" + name
+        default: key = changes.first?.endpointID ?? ""
+        }
         let devServer = self.devServer
         let rebuildsOnly = changes.allSatisfy {
             if case .sourcesChanged = $0 { return true }
             return false
         }
         tails.withLock { tails in
-            let previous = tails[key]
-            let waitFor = rebuildsOnly && previous?.rebuildsOnly == true ? nil : previous?.task
+            let tail = tails[key] ?? Tail()
+            let waitFor = [tail.barrier].compactMap { $0 } + (rebuildsOnly ? [] : Array(tail.rebuilds.values))
+            let number = counter.withLock { count -> Int in
+                count += 1
+                return count
+            }
             let task = Task {
-                await waitFor?.value
+                defer { if rebuildsOnly { self.finished(number, key) } }
+                for earlier in waitFor { await earlier.value }
                 for change in changes {
                     switch change {
                     case .rescan: await devServer.rescan()
@@ -51,7 +65,15 @@ final class ChangeApplier: Sendable {
                     }
                 }
             }
-            tails[key] = Tail(task: task, rebuildsOnly: rebuildsOnly)
+            if rebuildsOnly {
+                tails[key, default: Tail()].rebuilds[number] = task
+            } else {
+                tails[key] = Tail(barrier: task, rebuilds: [:])
+            }
         }
+    }
+
+    private func finished(_ number: Int, _ key: String) {
+        tails.withLock { _ = $0[key]?.rebuilds.removeValue(forKey: number) }
     }
 }

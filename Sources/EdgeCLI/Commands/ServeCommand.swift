@@ -47,11 +47,13 @@ public enum ServeCommand {
             noAccessLog, noLiveReload, noCrashBarrier, noRestart,
         ])
 
-    /// `.edge/gateway.inflight`: the gateway's requests in flight, for its supervisor to read.
+    /// `.edge/gateway-<supervisor pid>.inflight`: the gateway's requests in flight, for its
+    /// supervisor to read.
     public static func inFlightTablePath(_ options: Options) -> String {
         let project = Project(handlersDirectory: options.handlers)
         try? FilePath.createDirectories(project.edgeDirectory)
-        return FilePath.join(project.edgeDirectory, "gateway.inflight")
+        // One per supervisor: two `serve`s of one project must not read each other's.
+        return FilePath.join(project.edgeDirectory, "gateway-\(getpid()).inflight")
     }
 
     /// What the options say, checked.

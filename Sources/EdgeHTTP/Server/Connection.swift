@@ -55,9 +55,12 @@ final class Connection: @unchecked Sendable {
         while !isClosed {
             let more = readAvailable(upTo: Self.readTurn)
             if lingering || stream != nil {
+                // Read (and drop) until the socket is drained: edge-triggered epoll says nothing
+                // more about bytes already there, and closing over unread input sends a reset.
                 inbox.removeAll(keepingCapacity: true)
                 inboxStart = 0
                 if peerClosed { close() }
+                if more { continue }
                 return
             }
             processRequests()
@@ -210,6 +213,9 @@ final class Connection: @unchecked Sendable {
         }
         complete(response, head: pending.head, requestID: pending.requestID, tag: tag, started: pending.started)
         processRequests()
+        // Reading stopped while the inbox was full; the socket may hold more, and no new edge
+        // will say so.
+        if readPaused && !inFlight && !isClosed { onReadable() }
     }
 
     private func complete(_ response: Response, head: HTTPRequestHead, requestID: String, tag: String?, started: UInt64)

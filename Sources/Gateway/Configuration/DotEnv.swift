@@ -42,7 +42,8 @@ enum DotEnv {
             guard isValidKey(String(key)) else {
                 throw Failure(
                     file: file, line: number,
-                    message: key.isEmpty ? "a line with '=' but no key" : "'\(key)' is not a valid key (\(keyRule))")
+                    // The text is not echoed: a malformed line may be a pasted secret.
+                    message: key.isEmpty ? "a line with '=' but no key" : "not a valid key before '=' (\(keyRule))")
             }
             let rest = line[line.index(after: equals)...].drop { $0 == " " || $0 == "\t" }
             values[String(key)] = try value(rest, file: file, line: number)

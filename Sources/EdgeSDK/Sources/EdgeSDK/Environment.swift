@@ -24,3 +24,11 @@ public struct Environment: Sendable {
     /// Every key that is set (values are not shown in logs, so list keys with care).
     public var keys: [String] { values.keys.sorted() }
 }
+
+/// Printed, dumped or interpolated, an environment shows its keys, never its values: a
+/// `print(ctx)` left in a handler must not put a secret in the terminal.
+extension Environment: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "Environment(keys: \(keys))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["keys": keys], displayStyle: .struct) }
+}
