@@ -43,6 +43,14 @@ import Testing
             libraryImports: ["A": ["B"], "B": ["C"], "C": ["A"], "D": []], endpointImports: [:])
         #expect(graph.cycle() == ["A", "B", "C", "A"])
         #expect(graph.buildOrder() == nil)
+        // The cycle blocks its modules and what imports them, nothing else.
+        let withOthers = LibraryGraph(
+            libraryImports: ["A": ["B"], "B": ["A"], "UsesA": ["A"], "Free": [], "UsesFree": ["Free"]],
+            endpointImports: [:])
+        let (blocked, cycles) = withOthers.blockedByCycles()
+        #expect(blocked == ["A", "B", "UsesA"])
+        #expect(cycles == [["A", "B", "A"]])
+        #expect(withOthers.removing(blocked).buildOrder() == ["Free", "UsesFree"])
     }
 
     @Test func aProjectsLibrariesComeFromUnderscoreLib() throws {
