@@ -11,6 +11,7 @@ enum EdgeDev {
         (BuildCommand.spec, BuildCommand.run),
         (NewCommand.spec, NewCommand.run),
         (RoutesCommand.spec, RoutesCommand.run),
+        (EditorCommand.spec, EditorCommand.run),
     ]
 
     static func main() async {
@@ -32,7 +33,7 @@ enum EdgeDev {
             // Here, on the main thread and before the first suspension: see the type's comment.
             // (The supervisor of `serve` loads no handler, so it does without.)
             let loadsHandlers =
-                command.spec.name == BuildCommand.spec.name
+                command.spec.name == BuildCommand.spec.name || command.spec.name == EditorCommand.spec.name
                 || (command.spec.name == ServeCommand.spec.name
                     && (Supervisor.isGateway || !ServeCommand.Options(parsed).restart))
             if loadsHandlers { FoundationOnTheMainThread.load() }

@@ -118,4 +118,33 @@ import Testing
         #expect(broken.artifact == nil)
         #expect(broken.result.errors.first?.formatted.hasPrefix("handlers/_lib/Models/Broken.swift:1:") == true)
     }
+
+    /// What the editor is told is what `serve` compiles with: the SDK's search path, Swift 6,
+    /// `-parse-as-library`, every file of the endpoint, and each module under its alias.
+    @Test func editorArgumentsFollowTheBuild() async throws {
+        let test = try TestProject()
+        try FilePath.createDirectories(test.project.libraryDirectory("Models"))
+        try FilePath.write("public let x = 1\n", to: FilePath.join(test.project.libraryDirectory("Models"), "M.swift"))
+        try test.write(
+            "users", "import EdgeSDK\nimport Models\nfunc handle(_ req: Request) -> Response { .text(\"\\(x)\") }\n")
+        try test.write("users", "struct Helper {}\n", file: "Helper.swift")
+        let models = try #require(await test.compiler.buildLibrary("Models").artifact)
+        let arguments = test.compiler.editorArguments(forEndpoint: "users", libraries: [models])
+        let build = test.compiler.frontendArguments(sources: [], moduleName: "m", output: "o", libraries: [models])
+        for flag in ["-swift-version", "-parse-as-library", test.compiler.sdk.moduleDirectory, models.directory] {
+            #expect(arguments.contains(flag) && build.contains(flag), "\(flag)")
+        }
+        #expect(arguments.contains("Models=\(models.moduleName)") && build.contains("Models=\(models.moduleName)"))
+        #expect(
+            arguments.filter { $0.hasSuffix(".swift") }.map(FilePath.lastComponent) == [
+                "Helper.swift", "handler.swift",
+            ])
+        let commands = test.compiler.compileCommands(
+            libraries: ["Models": models], graph: LibraryGraph.scan(test.project))
+        guard case .array(let entries) = commands else {
+            Issue.record("compile_commands.json is not an array: \(commands)")
+            return
+        }
+        #expect(entries.count == 3)  // M.swift, Helper.swift, handler.swift
+    }
 }
