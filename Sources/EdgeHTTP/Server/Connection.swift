@@ -79,8 +79,12 @@ final class Connection: @unchecked Sendable {
     /// Reads what the socket has, up to `limit` bytes; true when it may have more (a full read
     /// ended the turn), false once it would block, closed, or reading is paused.
     private func readAvailable(upTo limit: Int) -> Bool {
+        // Behind a request in flight, pipelined bytes wait in the socket (two turns here at most),
+        // not in memory the body budget does not see.
         let cap =
-            loop.configuration.limits.maxHeadBytes + loop.configuration.limits.maxBodyBytes + 64 * 1024
+            inFlight
+            ? 2 * Self.readTurn
+            : loop.configuration.limits.maxHeadBytes + loop.configuration.limits.maxBodyBytes + 64 * 1024
         readPaused = false
         var read = 0
         while read < limit {
@@ -132,6 +136,8 @@ final class Connection: @unchecked Sendable {
                 flush()
             case .request(let head, let body):
                 requestStarted = 0
+                // A body that arrived whole within one read turn is charged here.
+                guard reserveBody(body.count) else { return }
                 dispatch(head, body: body)
             }
         }
@@ -263,8 +269,8 @@ final class Connection: @unchecked Sendable {
 
     /// Takes what the request being read will hold from the server's body budget; refuses it
     /// (503, `Retry-After`) when the budget is spent. Small bodies are not counted.
-    private func reserveBody() -> Bool {
-        let wanted = parser.bodyBytesExpected
+    private func reserveBody(_ wanted: Int? = nil) -> Bool {
+        let wanted = wanted ?? parser.bodyBytesExpected
         guard wanted > BodyBudget.untracked, wanted > bodyReservation else { return true }
         guard loop.bodyBudget.reserve(wanted - bodyReservation) else {
             refuse(
