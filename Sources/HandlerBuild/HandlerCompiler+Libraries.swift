@@ -112,58 +112,28 @@ extension HandlerCompiler {
         var frontend = frontendArguments(
             sources: sources, moduleName: moduleName, output: object, libraries: dependencies)
         frontend += ["-emit-module-path", FilePath.join(directory, "\(moduleName).swiftmodule")]
-        let steps: [(tool: String, arguments: [String])] = [
-            (toolchain.swiftFrontend, frontend),
-            (toolchain.autolinkExtract, [object, "-o", autolink]),
-            (
-                toolchain.clang,
-                linkArguments(
+        let steps: [BuildStep] = [
+            BuildStep(tool: toolchain.swiftFrontend, arguments: frontend),
+            BuildStep(tool: toolchain.autolinkExtract, arguments: [object, "-o", autolink]),
+            BuildStep(
+                tool: toolchain.clang,
+                arguments: linkArguments(
                     object: object, autolink: autolink, output: library, libraries: dependencies,
-                    soname: "lib\(moduleName).so")
-            ),
+                    soname: "lib\(moduleName).so")),
         ]
-        var output = ""
-        do {
-            FilePath.removeTree(directory)
-            try FilePath.createDirectories(temporary)
-            for step in steps {
-                try Task.checkCancellation()
-                let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- start))
-                let status = try await Subprocess.run(
-                    step.tool, step.arguments, outputFile: log, environment: ["TMPDIR": temporary],
-                    timeout: buildTimeout - elapsed)
-                let text = (try? FilePath.readText(log)) ?? ""
-                output += text
-                guard status == 0 else {
-                    if step.tool == toolchain.clang {
-                        return finish(.failed, output, [Self.linkFailure(text, status: status)])
-                    }
-                    var diagnostics = DiagnosticParser.parse(text) { project.displayPath($0) }
-                    if !diagnostics.contains(where: { $0.severity == .error }) {
-                        diagnostics.append(
-                            Diagnostic(
-                                file: nil, line: nil, column: nil, severity: .error,
-                                message: "\(FilePath.lastComponent(step.tool)) failed (exit status \(status))"))
-                    }
-                    return finish(.failed, output, diagnostics)
-                }
-            }
+        let outcome = await runSteps(
+            steps, log: log, temporary: temporary, started: start,
+            folder: project.displayPath(project.libraryDirectory(name)),
+            prepare: { () throws(SystemError) in
+                FilePath.removeTree(directory)
+                try FilePath.createDirectories(temporary)
+            },
+            diagnostics: { DiagnosticParser.parse($0) { project.displayPath($0) } })
+        switch outcome {
+        case .superseded(let output): return finish(.superseded, output, [])
+        case .failed(let output, let diagnostics): return finish(.failed, output, diagnostics)
+        case .built(let output):
             return finish(.built, output, DiagnosticParser.parse(output) { project.displayPath($0) })
-        } catch is CancellationError {
-            return finish(.superseded, output, [])
-        } catch is Subprocess.TimedOut {
-            let folder = project.displayPath(project.libraryDirectory(name))
-            return finish(
-                .failed, output,
-                [
-                    Diagnostic(
-                        file: folder, line: nil, column: nil, severity: .error,
-                        message: "the build took longer than its \(Self.seconds(buildTimeout)) limit and was stopped")
-                ])
-        } catch {
-            return finish(
-                .failed, output,
-                [Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: String(describing: error))])
         }
     }
 }

@@ -78,51 +78,32 @@ extension HandlerCompiler {
                 ])
         }
 
-        var output = ""
-        do {
-            FilePath.removeTree(directory)
-            try FilePath.createDirectories(temporary)
-            try FilePath.write(Self.glueSource, to: glue)
-            let environment = ["TMPDIR": temporary]
-
-            let steps: [(tool: String, arguments: [String])] = [
-                (
-                    toolchain.swiftFrontend,
-                    frontendArguments(
-                        sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version),
-                        output: object, libraries: libraries)
-                ),
-                (toolchain.autolinkExtract, [object, "-o", autolink]),
-                (
-                    toolchain.clang,
-                    linkArguments(object: object, autolink: autolink, output: library, libraries: libraries)
-                ),
-            ]
-            for step in steps {
-                try Task.checkCancellation()
-                let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- start))
-                let status = try await Subprocess.run(
-                    step.tool, step.arguments, outputFile: log, environment: environment,
-                    timeout: buildTimeout - elapsed)
-                let text = (try? FilePath.readText(log)) ?? ""
-                output += text
-                if Task.isCancelled { return finish(.superseded, output: output) }
-                if status != 0 {
-                    if step.tool == toolchain.clang {
-                        return finish(.failed, output: output, diagnostics: [Self.linkFailure(text, status: status)])
-                    }
-                    var diagnostics = parseDiagnostics(text, endpointID: endpointID, glue: glue)
-                    if !diagnostics.contains(where: { $0.severity == .error }) {
-                        let tool = FilePath.lastComponent(step.tool)
-                        let tail = text.split(separator: "\n").suffix(5).joined(separator: "\n")
-                        diagnostics.append(
-                            Diagnostic(
-                                file: nil, line: nil, column: nil, severity: .error,
-                                message: "\(tool) failed (exit status \(status))\(tail.isEmpty ? "" : ": " + tail)"))
-                    }
-                    return finish(.failed, output: output, diagnostics: diagnostics)
-                }
-            }
+        let steps: [BuildStep] = [
+            BuildStep(
+                tool: toolchain.swiftFrontend,
+                arguments: frontendArguments(
+                    sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version),
+                    output: object, libraries: libraries)),
+            BuildStep(tool: toolchain.autolinkExtract, arguments: [object, "-o", autolink]),
+            BuildStep(
+                tool: toolchain.clang,
+                arguments: linkArguments(object: object, autolink: autolink, output: library, libraries: libraries)),
+        ]
+        let outcome = await runSteps(
+            steps, log: log, temporary: temporary, started: start,
+            folder: project.displayPath(project.sourceDirectory(endpointID)),
+            prepare: { () throws(SystemError) in
+                FilePath.removeTree(directory)
+                try FilePath.createDirectories(temporary)
+                try FilePath.write(Self.glueSource, to: glue)
+            },
+            diagnostics: { parseDiagnostics($0, endpointID: endpointID, glue: glue) })
+        switch outcome {
+        case .superseded(let output):
+            return finish(.superseded, output: output)
+        case .failed(let output, let diagnostics):
+            return finish(.failed, output: output, diagnostics: diagnostics)
+        case .built(let output):
             unlink(object)
             unlink(autolink)
             // For a later run to use this library again instead of compiling the same sources, unless
@@ -133,12 +114,64 @@ extension HandlerCompiler {
             }
             return finish(
                 .built, output: output, diagnostics: parseDiagnostics(output, endpointID: endpointID, glue: glue))
+        }
+    }
+
+    /// One step of a build: a tool of the toolchain and its arguments (as data, so the editor
+    /// integration can be told the same ones).
+    struct BuildStep {
+        var tool: String
+        var arguments: [String]
+    }
+
+    enum StepsOutcome {
+        case built(output: String)
+        case failed(output: String, diagnostics: [Diagnostic])
+        case superseded(output: String)
+    }
+
+    /// Runs `steps` in order with a private `TMPDIR`, within what is left of the build timeout;
+    /// the first failing step ends the build with its diagnostics (`diagnostics` turns the
+    /// compiler's output into them; a failed link is said in the linker's words). `folder` is
+    /// where diagnostics without a file of their own are placed.
+    nonisolated func runSteps(
+        _ steps: [BuildStep], log: String, temporary: String, started: UInt64, folder: String,
+        prepare: () throws(SystemError) -> Void, diagnostics: (String) -> [Diagnostic]
+    ) async -> StepsOutcome {
+        var output = ""
+        do {
+            try prepare()
+            for step in steps {
+                try Task.checkCancellation()
+                let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- started))
+                let status = try await Subprocess.run(
+                    step.tool, step.arguments, outputFile: log, environment: ["TMPDIR": temporary],
+                    timeout: buildTimeout - elapsed)
+                let text = (try? FilePath.readText(log)) ?? ""
+                output += text
+                if Task.isCancelled { return .superseded(output: output) }
+                guard status == 0 else {
+                    if step.tool == toolchain.clang {
+                        return .failed(output: output, diagnostics: [Self.linkFailure(text, status: status)])
+                    }
+                    var found = diagnostics(text)
+                    if !found.contains(where: { $0.severity == .error }) {
+                        let tool = FilePath.lastComponent(step.tool)
+                        let tail = text.split(separator: "\n").suffix(5).joined(separator: "\n")
+                        found.append(
+                            Diagnostic(
+                                file: nil, line: nil, column: nil, severity: .error,
+                                message: "\(tool) failed (exit status \(status))\(tail.isEmpty ? "" : ": " + tail)"))
+                    }
+                    return .failed(output: output, diagnostics: found)
+                }
+            }
+            return .built(output: output)
         } catch is CancellationError {
-            return finish(.superseded, output: output)
+            return .superseded(output: output)
         } catch is Subprocess.TimedOut {
-            let folder = project.displayPath(project.sourceDirectory(endpointID))
-            return finish(
-                .failed, output: output,
+            return .failed(
+                output: output,
                 diagnostics: [
                     Diagnostic(
                         file: folder, line: nil, column: nil, severity: .error,
@@ -147,8 +180,8 @@ extension HandlerCompiler {
                             + "(a type-checking explosion? split the expression; or raise --build-timeout)")
                 ])
         } catch {
-            return finish(
-                .failed, output: output,
+            return .failed(
+                output: output,
                 diagnostics: [
                     Diagnostic(file: nil, line: nil, column: nil, severity: .error, message: String(describing: error))
                 ])

@@ -53,8 +53,28 @@ public final class ProjectWatcher: @unchecked Sendable {
     // Watcher-thread state.
     /// The project folder's configuration files (beside `handlers/`).
     public static let configurationFiles: Set<String> = [".env", ".env.local"]
-    /// Where configuration changes wait for their quiet window (not an endpoint id).
-    private static let configurationKey = "/configuration"
+
+    /// What a burst of events is about: each subject's changes wait out their own quiet window
+    /// and are reported together.
+    private enum Subject: Hashable {
+        case endpoint(String)
+        /// The shared module `handlers/_lib/<name>`.
+        case library(String)
+        /// `.env` and `.env.local`.
+        case configuration
+        /// Everything (after lost events).
+        case everything
+
+        /// What a changed source of this subject is reported as.
+        var sourcesChanged: EndpointChange {
+            switch self {
+            case .library(let name): .libraryChanged(name)
+            case .endpoint(let id): .sourcesChanged(id)
+            case .configuration: .configurationChanged
+            case .everything: .rescan
+            }
+        }
+    }
 
     private enum Place {
         case project
@@ -63,18 +83,19 @@ public final class ProjectWatcher: @unchecked Sendable {
         case libraryRoot
         case root
         case endpoint(String)
-        case source(String)
+        /// A folder of sources (any depth) of an endpoint or a shared module.
+        case source(Subject)
     }
     private var places: [Int32: (path: String, place: Place)] = [:]
     /// A source file that is a symbolic link to a file elsewhere: an edit goes to the target, in
     /// a folder of its own, which is watched too. Keyed by that folder's watch.
     private struct LinkedFile: Hashable {
-        var endpoint: String
+        var subject: Subject
         /// The target's name in its folder.
         var name: String
     }
     private var linkedFiles: [Int32: Set<LinkedFile>] = [:]
-    private var pending: [String: (changes: Set<EndpointChange>, deadline: UInt64)] = [:]
+    private var pending: [Subject: (changes: Set<EndpointChange>, deadline: UInt64)] = [:]
 
     /// `onChanges` is called on the watcher's thread with one endpoint's changes at a time.
     public init(
@@ -122,42 +143,41 @@ public final class ProjectWatcher: @unchecked Sendable {
         if id == Self.libraryFolder {
             try watch(directory, as: .libraryRoot)
             for name in FilePath.contents(of: directory) where FilePath.isDirectory(FilePath.join(directory, name)) {
-                let key = Self.libraryFolder + "/" + name
-                if try watchSources(FilePath.join(directory, name), endpoint: key), appeared {
-                    note(.sourcesChanged(key), for: key)
+                if try watchSources(FilePath.join(directory, name), for: .library(name)), appeared {
+                    note(.libraryChanged(name), for: .library(name))
                 }
             }
             return
         }
         try watch(directory, as: .endpoint(id))
         let source = FilePath.join(directory, "src")
-        if FilePath.isDirectory(source) { try watchSources(source, endpoint: id) }
+        if FilePath.isDirectory(source) { try watchSources(source, for: .endpoint(id)) }
     }
 
     /// Watches `directory` and every folder below it; returns true if it holds any Swift source.
     @discardableResult
-    private func watchSources(_ directory: String, endpoint id: String) throws(WatchError) -> Bool {
-        try watch(directory, as: .source(id))
+    private func watchSources(_ directory: String, for subject: Subject) throws(WatchError) -> Bool {
+        try watch(directory, as: .source(subject))
         var hasSources = false
         for name in FilePath.contents(of: directory) where !EditorFiles.isTemporary(name) {
             let path = FilePath.join(directory, name)
             if FilePath.isDirectory(path) {
-                if try watchSources(path, endpoint: id) { hasSources = true }
+                if try watchSources(path, for: subject) { hasSources = true }
             } else if EditorFiles.isSource(name) {
                 hasSources = true
-                if FilePath.isSymbolicLink(path) { try watchLinkTarget(path, endpoint: id) }
+                if FilePath.isSymbolicLink(path) { try watchLinkTarget(path, for: subject) }
             }
         }
         return hasSources
     }
 
     /// Watches the folder of the file the link `path` points to (through any chain of links).
-    private func watchLinkTarget(_ path: String, endpoint id: String) throws(WatchError) {
+    private func watchLinkTarget(_ path: String, for subject: Subject) throws(WatchError) {
         let target = FilePath.resolvingSymlinks(path)
         guard target != path else { return }  // a dangling link: nothing to watch yet
         let descriptor = try inotify.addWatch(
             FilePath.directory(of: target), Inotify.Mask.changes.union(.onlyDirectory))
-        linkedFiles[descriptor, default: []].insert(LinkedFile(endpoint: id, name: FilePath.lastComponent(target)))
+        linkedFiles[descriptor, default: []].insert(LinkedFile(subject: subject, name: FilePath.lastComponent(target)))
     }
 
     private func watch(_ path: String, as place: Place) throws(WatchError) {
@@ -195,7 +215,7 @@ public final class ProjectWatcher: @unchecked Sendable {
             onWarning("file events were lost (inotify queue overflow); rescanning the project")
             places.removeAll()
             tryWatch { () throws(WatchError) in try watchTree() }
-            note(.rescan, for: "")
+            note(.rescan, for: .everything)
             return
         }
         if event.mask.contains(.ignored) {
@@ -208,7 +228,7 @@ public final class ProjectWatcher: @unchecked Sendable {
         {
             for file in linked where file.name == event.name {
                 note(
-                    .sourcesChanged(file.endpoint), for: file.endpoint,
+                    file.subject.sourcesChanged, for: file.subject,
                     complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
             }
         }
@@ -219,13 +239,13 @@ public final class ProjectWatcher: @unchecked Sendable {
         switch place {
         case .libraryRoot:
             guard !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
-            let key = Self.libraryFolder + "/" + event.name
+            let module = Subject.library(event.name)
             let entry = FilePath.join(path, event.name)
             if appeared && FilePath.isDirectory(entry) {
-                tryWatch { () throws(WatchError) in _ = try watchSources(entry, endpoint: key) }
-                note(.sourcesChanged(key), for: key)
+                tryWatch { () throws(WatchError) in _ = try watchSources(entry, for: module) }
+                note(module.sourcesChanged, for: module)
             } else if vanished {
-                note(.sourcesChanged(key), for: key)
+                note(module.sourcesChanged, for: module)
             }
         case .project:
             if Self.configurationFiles.contains(event.name), !isDirectory,
@@ -233,7 +253,7 @@ public final class ProjectWatcher: @unchecked Sendable {
             {
                 // A delete or a rename away may be the first half of a save: wait the quiet window.
                 note(
-                    .configurationChanged, for: Self.configurationKey,
+                    .configurationChanged, for: .configuration,
                     complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
             }
         case .root:
@@ -259,7 +279,8 @@ public final class ProjectWatcher: @unchecked Sendable {
                 && (isDirectory || FilePath.isDirectory(FilePath.join(path, "src")) || vanished)
             {
                 if appeared {
-                    tryWatch { () throws(WatchError) in try watchSources(FilePath.join(path, "src"), endpoint: id) }
+                    tryWatch { () throws(WatchError) in try watchSources(FilePath.join(path, "src"), for: .endpoint(id))
+                    }
                     note(.added(id), for: id)
                 } else if vanished {
                     note(.sourcesChanged(id), for: id)
@@ -267,26 +288,28 @@ public final class ProjectWatcher: @unchecked Sendable {
             } else if event.name.isEmpty && !event.mask.isDisjoint(with: [.deleteSelf, .moveSelf]) {
                 note(.removed(id), for: id)
             }
-        case .source(let id):
+        case .source(let subject):
             guard !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
             let entry = FilePath.join(path, event.name)
             if isDirectory || (appeared && FilePath.isDirectory(entry)) {
                 if appeared {
                     var hasSources = false
                     tryWatch { () throws(WatchError) in
-                        hasSources = try watchSources(entry, endpoint: id)
+                        hasSources = try watchSources(entry, for: subject)
                     }
-                    if hasSources { note(.sourcesChanged(id), for: id) }
+                    if hasSources { note(subject.sourcesChanged, for: subject) }
                 } else if vanished {
-                    note(.sourcesChanged(id), for: id)
+                    note(subject.sourcesChanged, for: subject)
                 }
             } else if EditorFiles.isSource(event.name)
                 && !event.mask.isDisjoint(with: [.modify, .closeWrite, .movedTo, .movedFrom, .delete, .create])
             {
                 if appeared && FilePath.isSymbolicLink(entry) {
-                    tryWatch { () throws(WatchError) in try watchLinkTarget(entry, endpoint: id) }
+                    tryWatch { () throws(WatchError) in try watchLinkTarget(entry, for: subject) }
                 }
-                note(.sourcesChanged(id), for: id, complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
+                note(
+                    subject.sourcesChanged, for: subject,
+                    complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
             }
         }
     }
@@ -294,9 +317,13 @@ public final class ProjectWatcher: @unchecked Sendable {
     /// Records `change` and (re)sets when its endpoint's changes are reported: the latest event
     /// decides, so a save that completes after a rename away settles quickly, and a write that
     /// starts again after a close waits again.
+    private func note(_ change: EndpointChange, for subject: Subject, complete: Bool = false) {
+        pending[subject, default: ([], 0)].changes.insert(change)
+        pending[subject]!.deadline = MonotonicClock.nanoseconds() + (complete ? settleWindow : quietWindow)
+    }
+
     private func note(_ change: EndpointChange, for id: String, complete: Bool = false) {
-        pending[id, default: ([], 0)].changes.insert(change)
-        pending[id]!.deadline = MonotonicClock.nanoseconds() + (complete ? settleWindow : quietWindow)
+        note(change, for: .endpoint(id), complete: complete)
     }
 
     private func nextDeadline() -> UInt64? {
@@ -307,18 +334,16 @@ public final class ProjectWatcher: @unchecked Sendable {
     /// endpoint whose folder is gone is reported removed whatever its events said.
     private func emitQuietChanges() {
         let now = MonotonicClock.nanoseconds()
-        for (id, entry) in pending where now >= entry.deadline {
-            pending[id] = nil
+        for (subject, entry) in pending where now >= entry.deadline {
+            pending[subject] = nil
             var changes = entry.changes
-            if id == Self.configurationKey {
-                onChanges([.configurationChanged])
+            // Only an endpoint's changes need sorting out; a module, the configuration or a
+            // rescan is one change whatever its events were.
+            guard case .endpoint(let id) = subject else {
+                onChanges([subject.sourcesChanged])
                 continue
             }
-            if id.hasPrefix(Self.libraryFolder + "/") {
-                onChanges([.libraryChanged(String(id.dropFirst(Self.libraryFolder.count + 1)))])
-                continue
-            }
-            if !id.isEmpty && !FilePath.isDirectory(FilePath.join(handlersDirectory, id)) {
+            if !FilePath.isDirectory(FilePath.join(handlersDirectory, id)) {
                 changes = [.removed(id)]
             } else if changes.contains(.removed(id)) {
                 changes.remove(.removed(id))

@@ -21,17 +21,13 @@ public enum NewCommand {
     public static func run(_ arguments: ParsedArguments) async -> Int32 {
         let name = arguments.positionals[0]
         if arguments[library] { return newLibrary(name, arguments) }
-        guard Project.isValidEndpointID(name) else {
-            HostLog.err(
-                "Error: Invalid endpoint name '\(name)': use letters, digits, '-' and '_' (not starting with '-')\n"
-                    + "\(spec.usage)\n")
-            return 2
-        }
         let project = Project(handlersDirectory: arguments[CommonOptions.handlers])
         let folder = project.endpointDirectory(name)
-        guard !FilePath.exists(folder) else {
-            HostLog.err("error: \(project.displayPath(folder)) already exists; choose another name\n")
-            return 1
+        if let refusal = refusal(
+            name, valid: Project.isValidEndpointID(name), kind: "endpoint",
+            rule: "letters, digits, '-' and '_' (not starting with '-')", folder: folder, project: project)
+        {
+            return refusal
         }
         let verb = arguments[method].uppercased()
         let route = arguments[path] ?? "/\(name)"
@@ -90,19 +86,32 @@ public enum NewCommand {
         """
     }
 
-    /// `edge-dev new --lib Models`: a shared module that builds at once.
-    static func newLibrary(_ name: String, _ arguments: ParsedArguments) -> Int32 {
-        guard Project.isValidModuleName(name) else {
-            HostLog.err(
-                "Error: Invalid module name '\(name)': use a Swift identifier (letters, digits and '_', "
-                    + "not starting with a digit)\n\(spec.usage)\n")
+    /// The exit status when `name` cannot be made (an invalid name: 2, a folder that exists: 1),
+    /// after saying why; nil when it can.
+    static func refusal(_ name: String, valid: Bool, kind: String, rule: String, folder: String, project: Project)
+        -> Int32?
+    {
+        guard valid else {
+            HostLog.err("Error: Invalid \(kind) name '\(name)': use \(rule)\n\(spec.usage)\n")
             return 2
         }
-        let project = Project(handlersDirectory: arguments[CommonOptions.handlers])
-        let folder = project.libraryDirectory(name)
         guard !FilePath.exists(folder) else {
             HostLog.err("error: \(project.displayPath(folder)) already exists; choose another name\n")
             return 1
+        }
+        return nil
+    }
+
+    /// `edge-dev new --lib Models`: a shared module that builds at once.
+    static func newLibrary(_ name: String, _ arguments: ParsedArguments) -> Int32 {
+        let project = Project(handlersDirectory: arguments[CommonOptions.handlers])
+        let folder = project.libraryDirectory(name)
+        if let refusal = refusal(
+            name, valid: Project.isValidModuleName(name), kind: "module",
+            rule: "a Swift identifier (letters, digits and '_', not starting with a digit)", folder: folder,
+            project: project)
+        {
+            return refusal
         }
         let file = FilePath.join(folder, "\(name).swift")
         let source = """
