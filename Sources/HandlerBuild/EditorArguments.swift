@@ -9,7 +9,8 @@ import EdgeSystem
 /// with its search path and alias. The generated glue file, `-target` and the module cache do not
 /// matter to it.
 extension HandlerCompiler {
-    /// `swiftc` arguments for endpoint `id`, compiled against `libraries` (dependencies first).
+    /// `swiftc` arguments (the compiler itself not included) for endpoint `id`, compiled against
+    /// `libraries` (dependencies first).
     public nonisolated func editorArguments(forEndpoint id: String, libraries: [LibraryArtifact]) -> [String] {
         editorArguments(
             moduleName: Self.moduleName(id, version: 0), sources: project.sourceFiles(id), libraries: libraries)
@@ -26,7 +27,7 @@ extension HandlerCompiler {
         -> [String]
     {
         var arguments = [
-            toolchain.swiftc, "-module-name", moduleName, "-I", sdk.moduleDirectory, "-swift-version", "6",
+            "-module-name", moduleName, "-I", sdk.moduleDirectory, "-swift-version", "6",
             "-parse-as-library",
         ]
         for library in libraries {
@@ -44,7 +45,7 @@ extension HandlerCompiler {
                 entries.append(
                     .object([
                         ("directory", .string(project.rootDirectory)), ("file", .string(file)),
-                        ("arguments", .array(arguments.map { .string($0) })),
+                        ("arguments", .array(([toolchain.swiftc] + arguments).map { .string($0) })),
                     ]))
             }
         }

@@ -78,7 +78,8 @@ public actor HandlerCompiler {
 
     private nonisolated func performWarmUp() async -> Double {
         let start = MonotonicClock.nanoseconds()
-        let directory = FilePath.join(project.edgeDirectory, "warm-up")
+        // Per process: `serve` and the editor's build server warm up side by side.
+        let directory = FilePath.join(project.edgeDirectory, "warm-up-\(getpid())")
         try? FilePath.createDirectories(directory)
         try? FilePath.createDirectories(project.moduleCache)
         defer { FilePath.removeTree(directory) }

@@ -13,7 +13,12 @@ public struct Project: Sendable, Equatable {
     /// `moduleCache` (or `$EDGE_MODULE_CACHE`) names another, which several projects may share.
     public let moduleCache: String
 
-    public init(handlersDirectory: String, moduleCache: String? = nil) {
+    /// Where every endpoint's versions are built: `.edge/build/<id>/<n>/` unless `buildRoot`
+    /// names another folder (the editor's build server builds shared modules into `.edge/editor`,
+    /// so it never clears what a running `serve` has loaded).
+    public let buildRoot: String
+
+    public init(handlersDirectory: String, moduleCache: String? = nil, buildRoot: String? = nil) {
         let absolute = FilePath.absolute(handlersDirectory)
         self.handlersDirectory = absolute
         self.rootDirectory = FilePath.directory(of: absolute)
@@ -21,12 +26,20 @@ public struct Project: Sendable, Equatable {
         self.moduleCache =
             shared.map(FilePath.absolute)
             ?? FilePath.join(FilePath.join(rootDirectory, ".edge"), "module-cache")
+        self.buildRoot =
+            buildRoot.map(FilePath.absolute) ?? FilePath.join(FilePath.join(rootDirectory, ".edge"), "build")
     }
 
     /// `.edge/` beside the handlers folder.
     public var edgeDirectory: String { FilePath.join(rootDirectory, ".edge") }
-    /// Where every endpoint's versions are built: `.edge/build/<id>/<n>/`.
-    public var buildRoot: String { FilePath.join(edgeDirectory, "build") }
+    /// The same project, building into `buildRoot` instead.
+    public func building(into buildRoot: String) -> Project {
+        Project(handlersDirectory: handlersDirectory, moduleCache: moduleCache, buildRoot: buildRoot)
+    }
+
+    /// The same project as the editor's build server builds it: into `.edge/editor`, whose
+    /// module builds no running `serve` has loaded or will clear.
+    public var forEditor: Project { building(into: FilePath.join(edgeDirectory, "editor")) }
 
     public func endpointDirectory(_ id: String) -> String { FilePath.join(handlersDirectory, id) }
     public func sourceDirectory(_ id: String) -> String { FilePath.join(endpointDirectory(id), "src") }
