@@ -15,6 +15,7 @@ import PackageDescription
 //   HandlerRuntime  the HandlerRegistry: loaded libraries, versions, request guards, draining
 //   HandlerBuild    the toolchain, the handler compiler, diagnostics, build reuse, project layout
 //   Watcher         inotify and per-endpoint changes
+//   BuildServer     the editor's build server (Build Server Protocol for sourcekit-lsp)
 //   Gateway         the dev server: endpoint lifecycle, routing, answering, the /_edge/ pages
 //   EdgeCLI         the command line: typed options, help, and each command
 //   edge-dev        main and the supervisor
@@ -42,21 +43,24 @@ let package = Package(
         .target(name: "HandlerRuntime", dependencies: ["EdgeSystem", sdk]),
         .target(name: "HandlerBuild", dependencies: ["EdgeSystem", "HandlerRuntime", sdk]),
         .target(name: "Watcher", dependencies: ["CSystem", "EdgeSystem"]),
+        .target(name: "BuildServer", dependencies: ["EdgeSystem", "HandlerBuild", "Watcher"]),
         .target(name: "Gateway", dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", sdk]),
         .target(
             name: "EdgeCLI",
-            dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "Watcher", "Gateway"]),
+            dependencies: [
+                "EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "Watcher", "BuildServer", "Gateway",
+            ]),
         .executableTarget(name: "edge-dev", dependencies: ["CSystem", "EdgeSystem", "EdgeCLI"]),
         .executableTarget(
             name: "edge-bench",
-            dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", sdk],
+            dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "EdgeTestSupport", sdk],
             path: "bench/Sources/edge-bench"
         ),
 
         // Tests: one target per module, and a support library for the end-to-end ones.
         .target(
             name: "EdgeTestSupport",
-            dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", sdk],
+            dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "BuildServer", sdk],
             path: "Tests/EdgeTestSupport"
         ),
         .testTarget(name: "EdgeSDKTests", dependencies: [sdk]),
@@ -74,6 +78,9 @@ let package = Package(
                 "Gateway", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "EdgeSystem", "EdgeTestSupport", sdk,
             ]),
         .testTarget(name: "EdgeCLITests", dependencies: ["EdgeCLI", "EdgeSystem"]),
+        .testTarget(
+            name: "BuildServerTests",
+            dependencies: ["BuildServer", "HandlerBuild", "EdgeSystem", "EdgeTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,6 +12,7 @@ enum EdgeDev {
         (NewCommand.spec, NewCommand.run),
         (RoutesCommand.spec, RoutesCommand.run),
         (EditorCommand.spec, EditorCommand.run),
+        (BSPCommand.spec, BSPCommand.run),
     ]
 
     static func main() async {

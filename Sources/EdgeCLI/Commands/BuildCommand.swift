@@ -16,6 +16,7 @@ public enum BuildCommand {
         let style = TerminalStyle(fd: 1)
         guard let project = arguments.existingProject() else { return 1 }
         if let warning = project.skippedFoldersWarning() { HostLog.err(style.yellow("warning") + ": \(warning)\n") }
+        EditorSetup.updateBuildServerFile(project)
         let ids = project.endpointIDs()
         guard !ids.isEmpty else {
             HostLog.err("error: no endpoints in \(project.handlersDirectory) (expected <id>/src/*.swift)\n")

@@ -59,6 +59,7 @@ public enum NewCommand {
             keep .env and .env.local out of git (add them to .gitignore).
 
             """)
+        EditorSetup.updateBuildServerFile(project)
         return 0
     }
 
@@ -136,6 +137,7 @@ public enum NewCommand {
             Endpoints use it with `import \(name)`; a running `edge-dev serve` builds it at once.
 
             """)
+        EditorSetup.updateBuildServerFile(project)
         return 0
     }
 }

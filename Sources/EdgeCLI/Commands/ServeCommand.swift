@@ -120,6 +120,7 @@ public enum ServeCommand {
             report: { printer.print($0) })
         devServer.discover()
         if let warning = project.skippedFoldersWarning() { HostLog.err(style.yellow("warning") + ": \(warning)\n") }
+        EditorSetup.updateBuildServerFile(project)
 
         var configuration = HTTPServer.Configuration()
         configuration.host = options.host
