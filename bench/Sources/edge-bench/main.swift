@@ -14,6 +14,9 @@ import HandlerRuntime
 //                                   edit-to-live latency against a running `edge-dev serve`
 //   edge-bench bare --file F [--runs N]
 //                                   the bare compile time of that same handler source
+//   edge-bench editor --edge-dev PATH [--runs N]
+//                                   sourcekit-lsp with edge-dev bsp: diagnostics, completion,
+//                                   a new file resolved (cold and warm module caches)
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let samples = FilePath.absolute(FilePath.join(FilePath.directory(of: #filePath), "../../../sample-handlers"))
@@ -213,9 +216,10 @@ do {
     case "swaps": try await swapBench()
     case "reload": try await reloadBench()
     case "bare": try await bareBench()
+    case "editor": try editorBench()
     default:
         HostLog.err(
-            "usage: edge-bench compile [--runs N] | swaps [--count N] | reload --port P --file F [--edits N] | bare --file F [--runs N]\n"
+            "usage: edge-bench compile [--runs N] | swaps [--count N] | reload --port P --file F [--edits N] | bare --file F [--runs N] | editor --edge-dev PATH [--runs N]\n"
         )
         exit(2)
     }

@@ -1,0 +1,149 @@
+import BuildServer
+import EdgeSystem
+import EdgeTestSupport
+import Glibc
+import HandlerBuild
+import Testing
+
+/// The toolchain's real sourcekit-lsp on a copy of the samples, with `buildServer.json` written
+/// by `edge-dev editor`: what a developer sees in an editor.
+@Suite(.enabled(if: LanguageServerClient.executable != nil, "sourcekit-lsp not found next to swiftc"))
+struct EditorTests {
+    /// A project with the given samples and `buildServer.json`, and sourcekit-lsp opened on it.
+    final class Editor {
+        let test: TestProject
+        let client: LanguageServerClient
+
+        init(samples: [String]) throws {
+            test = try TestProject(samples: samples)
+            let written = try runEdgeDev(["editor"], in: test.root)
+            try #require(written.status == 0, "\(written.output)")
+            client = try LanguageServerClient(
+                root: test.root, environment: ["EDGE_MODULE_CACHE": TestProject.sharedModuleCache])
+        }
+
+        func source(_ id: String, _ file: String = "handler.swift") -> String {
+            FilePath.join(test.project.sourceDirectory(id), file)
+        }
+    }
+
+    @Test func everySampleOpensWithoutDiagnostics() throws {
+        let samples = FilePath.contents(of: TestProject.samples).filter { !$0.hasPrefix(".") }
+        let editor = try Editor(samples: samples)
+        let project = editor.test.project
+        let files =
+            project.endpointIDs().flatMap(project.sourceFiles)
+            + project.libraryNames().flatMap(project.librarySourceFiles)
+        #expect(files.count >= 10)
+        for file in files {
+            let start = try editor.client.open(file)
+            let diagnostics = try editor.client.diagnostics(file, from: start) { $0.isEmpty }
+            #expect(diagnostics.isEmpty, "\(project.displayPath(file)): \(diagnostics)")
+        }
+    }
+
+    @Test func aTypeErrorIsReportedAtItsLine() throws {
+        let editor = try Editor(samples: ["hello"])
+        let file = editor.source("hello")
+        try FilePath.write(
+            """
+            import EdgeSDK
+
+            func handle(_ ctx: Context, _ req: Request) async throws -> Response {
+                let count: Int = req.path
+                return .text("\\(count)")
+            }
+
+            """, to: file)
+        let start = try editor.client.open(file)
+        let diagnostics = try editor.client.diagnostics(file, from: start) { !$0.isEmpty }
+        #expect(diagnostics.map(\.line) == [4], "\(diagnostics)")
+        #expect(diagnostics.first?.message.contains("annot convert value of type 'String'") == true, "\(diagnostics)")
+    }
+
+    @Test func completionAndDefinitionKnowTheEndpointAndTheSDK() throws {
+        let editor = try Editor(samples: ["todos"])
+        let file = editor.source("todos")
+        var lines = try FilePath.readText(file).split(separator: "\n", omittingEmptySubsequences: false).map(
+            String.init)
+        let handleLine = try #require(lines.firstIndex { $0.hasPrefix("func handle(") })
+        lines.insert("    _ = req.", at: handleLine + 1)
+        let text = lines.joined(separator: "\n")
+        let start = try editor.client.open(file, text: text)
+        _ = try editor.client.diagnostics(file, from: start)  // settings are in once diagnostics are
+
+        let labels = try editor.client.completion(file, line: handleLine + 2, column: "    _ = req.".utf16.count)
+        for member in ["method", "path", "json"] {
+            #expect(labels.contains { $0 == member || $0.hasPrefix(member + "(") }, "\(member) in \(labels)")
+        }
+
+        let use = try #require(lines.firstIndex { $0.contains("Todo(id:") })
+        let prefix = try #require(lines[use].split(separator: "Todo(", maxSplits: 1).first)
+        let column = prefix.utf16.count
+        let found = try editor.client.definition(file, line: use + 1, column: column + 1)
+        #expect(found.map { FilePath.lastComponent($0.path) } == ["Todo.swift"], "\(found)")
+        #expect(found.first?.line == 1)
+    }
+
+    @Test func newFilesAndNewEndpointsResolveWithoutARestart() throws {
+        let editor = try Editor(samples: ["hello"])
+        let file = editor.source("hello")
+        try FilePath.write(
+            "import EdgeSDK\n\nfunc handle(_ ctx: Context, _ req: Request) -> Response {\n    .text(Extra.greeting)\n}\n",
+            to: file)
+        var start = try editor.client.open(file)
+        let before = try editor.client.diagnostics(file, from: start) { !$0.isEmpty }
+        #expect(before.contains { $0.message.contains("Extra") }, "\(before)")
+
+        // A second file, written after the editor opened the first: resolved, no restart.
+        start = editor.client.peer.notifications.count
+        try FilePath.write(
+            "enum Extra {\n    static let greeting = \"hi\"\n}\n", to: editor.source("hello", "Extra.swift"))
+        let after = try editor.client.diagnostics(file, from: start, timeout: .seconds(5)) { $0.isEmpty }
+        #expect(after.isEmpty, "\(after)")
+
+        // A new endpoint folder with two files.
+        try editor.test.write("fresh", "struct Helper {\n    static let text = \"fresh\"\n}\n", file: "Helper.swift")
+        try editor.test.write(
+            "fresh",
+            "import EdgeSDK\n\nfunc handle(_ ctx: Context, _ req: Request) -> Response {\n    .text(Helper.text)\n}\n")
+        let fresh = editor.source("fresh")
+        start = try editor.client.open(fresh)
+        let freshDiagnostics = try editor.client.diagnostics(fresh, from: start, timeout: .seconds(5)) { $0.isEmpty }
+        #expect(freshDiagnostics.isEmpty, "\(freshDiagnostics)")
+    }
+
+    @Test func sharedModulesResolveAndTheirInterfaceEditsReachImporters() throws {
+        let editor = try Editor(samples: [])
+        let project = editor.test.project
+        let module = FilePath.join(project.libraryDirectory("Models"), "Models.swift")
+        try FilePath.createDirectories(project.libraryDirectory("Models"))
+        try FilePath.write(
+            "public struct Account: Sendable {\n    public var name: String\n    public init(name: String) { self.name = name }\n}\n",
+            to: module)
+        try editor.test.write(
+            "accounts",
+            """
+            import EdgeSDK
+            import Models
+
+            func handle(_ ctx: Context, _ req: Request) -> Response {
+                let account = Account(name: "ada")
+                return .text(account.name)
+            }
+
+            """)
+        let file = editor.source("accounts")
+        var start = try editor.client.open(file)
+        let clean = try editor.client.diagnostics(file, from: start, timeout: .seconds(30)) { $0.isEmpty }
+        #expect(clean.isEmpty, "\(clean)")
+
+        // The module's interface changes on disk: the importer's diagnostics follow.
+        start = editor.client.peer.notifications.count
+        try FilePath.write(
+            "public struct Account: Sendable {\n    public var fullName: String\n    public init(fullName: String) { self.fullName = fullName }\n}\n",
+            to: module)
+        let broken = try editor.client.diagnostics(file, from: start, timeout: .seconds(30)) { !$0.isEmpty }
+        #expect(broken.contains { $0.line == 5 || $0.line == 6 }, "\(broken)")
+    }
+}
