@@ -83,7 +83,7 @@ public final class BuildServer: Sendable {
             channel.reply(to: id, .object([("targets", .array(withWorkspace { inverseSources($0, params) } ?? []))]))
         case "textDocument/sourceKitOptions", "sourcekit/textDocument/sourceKitOptions":
             channel.reply(to: id, withWorkspace { sourceKitOptions($0, params) } ?? .null)
-        case "workspace/waitForBuildSystemUpdates":
+        case "workspace/waitForBuildSystemUpdates", "sourcekit/workspace/waitForBuildSystemUpdates":
             let answerNow = state.withLock { state in
                 if state.pending > 0 { state.waiting.append(id) }
                 return state.pending == 0
@@ -105,12 +105,36 @@ public final class BuildServer: Sendable {
         case "build/exit":
             state.withLock { $0.exitStatus = $0.shutdownRequested ? 0 : 1 }
             return false
+        case "workspace/didChangeWatchedFiles":
+            // The server's own watcher sees these too, but only after its quiet window: taking
+            // them now means a `waitForBuildSystemUpdates` that follows waits for them.
+            if let changes = withWorkspace({ Self.changes(params, in: $0.project) }), !changes.isEmpty {
+                enqueue(changes)
+            }
         default:
-            // `workspace/didChangeWatchedFiles` (the server watches the project itself),
             // `$/cancelRequest` (every answer is immediate) and anything newer.
             break
         }
         return true
+    }
+
+    /// The changes a `workspace/didChangeWatchedFiles` names, as the watcher would report them.
+    static func changes(_ params: JSONValue, in project: Project) -> [EndpointChange] {
+        guard case .array(let events)? = params["changes"] else { return [] }
+        var changes: Set<EndpointChange> = []
+        for event in events {
+            guard case .string(let uri)? = event["uri"], let path = FileURI.path(uri),
+                path.hasPrefix(project.handlersDirectory + "/")
+            else { continue }
+            let parts = path.dropFirst(project.handlersDirectory.count + 1).split(separator: "/")
+            guard let first = parts.first.map(String.init) else { continue }
+            if first == "_lib", parts.count > 1 {
+                changes.insert(.libraryChanged(String(parts[1])))
+            } else if Project.isValidEndpointID(first), !Project.reservedFolders.contains(first) {
+                changes.insert(FilePath.isDirectory(project.sourceDirectory(first)) ? .sourcesChanged(first) : .rescan)
+            }
+        }
+        return Array(changes)
     }
 
     private func withWorkspace<T>(_ body: (EditorWorkspace) -> T) -> T? {
@@ -118,6 +142,19 @@ public final class BuildServer: Sendable {
     }
 
     // MARK: - Lifecycle
+
+    /// This server's folder under `.edge/editor`: `bsp-<pid>`.
+    static let session = "bsp-\(getpid())"
+
+    /// Folders of build servers that are no longer running.
+    static func removeStaleSessions(_ project: Project) {
+        for entry in FilePath.contents(of: project.editorDirectory) where entry.hasPrefix("bsp-") {
+            guard let pid = Int32(entry.dropFirst(4)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else {
+                continue
+            }
+            FilePath.removeTree(FilePath.join(project.editorDirectory, entry))
+        }
+    }
 
     private func initialize(_ id: JSONValue, _ params: JSONValue) {
         let root: String
@@ -131,7 +168,8 @@ public final class BuildServer: Sendable {
         let project = Project(handlersDirectory: root)
         let compiler: HandlerCompiler
         do {
-            compiler = try HandlerCompiler(project: project.forEditor)
+            Self.removeStaleSessions(project)
+            compiler = try HandlerCompiler(project: project.forEditor(session: Self.session))
         } catch {
             channel.reply(to: id, error: -32603, "edge-dev cannot build handlers here: \(error)")
             return
@@ -173,12 +211,9 @@ public final class BuildServer: Sendable {
         guard let (workspace, modules) = state.withLock({ state in state.workspace.map { ($0, state.modules!) } })
         else { return }
         let (stream, continuation) = AsyncStream.makeStream(of: [EndpointChange].self)
-        state.withLock {
-            $0.updates = continuation
-            $0.pending += 1
-        }
-        continuation.yield([.rescan])
-        Task { await self.apply(stream, workspace: workspace, modules: modules) }
+        state.withLock { $0.updates = continuation }
+        // The watches first, then the first scan: a file written in between is seen by both,
+        // never by neither.
         do {
             let watcher = try ProjectWatcher(
                 handlersDirectory: workspace.project.handlersDirectory,
@@ -189,6 +224,8 @@ public final class BuildServer: Sendable {
         } catch {
             log("edge-dev bsp: not watching \(workspace.project.handlersDirectory): \(error)", type: 2)
         }
+        enqueue([.rescan])
+        Task { await self.apply(stream, workspace: workspace, modules: modules) }
     }
 
     private func enqueue(_ changes: [EndpointChange]) {

@@ -13,11 +13,14 @@ public enum BuildServerFile {
 
     public static func path(in project: Project) -> String { FilePath.join(project.rootDirectory, name) }
 
-    public static func document(executable: String) -> JSONValue {
-        .object([
+    /// `handlers` is named in `argv` only when it is not `handlers/` in the project folder (the
+    /// build server's default, which keeps the file valid when the project moves).
+    public static func document(executable: String, handlers: String? = nil) -> JSONValue {
+        var argv: [JSONValue] = [.string(executable), "bsp"]
+        if let handlers { argv += ["--handlers", .string(handlers)] }
+        return .object([
             ("name", "edge-dev"), ("version", .string(BuildServer.version)),
-            ("bspVersion", .string(BuildServer.bspVersion)), ("languages", ["swift"]),
-            ("argv", [.string(executable), "bsp"]),
+            ("bspVersion", .string(BuildServer.bspVersion)), ("languages", ["swift"]), ("argv", .array(argv)),
         ])
     }
 
@@ -36,7 +39,8 @@ public enum BuildServerFile {
         -> Outcome
     {
         let path = path(in: project)
-        let wanted = document(executable: executable)
+        let named = FilePath.lastComponent(project.handlersDirectory) == "handlers"
+        let wanted = document(executable: executable, handlers: named ? nil : project.handlersDirectory)
         if let text = try? FilePath.readText(path), let existing = try? JSONValue.parse(text) {
             guard existing["name"] == "edge-dev" else {
                 if case .string(let other)? = existing["name"] { return .foreign(other) }

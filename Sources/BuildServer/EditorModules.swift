@@ -58,7 +58,7 @@ actor EditorModules {
     /// A module's builds other than the newest two: sourcekit-lsp may still read the one it was
     /// told before this build until it has asked again; nothing older is anyone's.
     private func removeOlderBuilds(of name: String, keeping versions: [Int]) {
-        let folder = FilePath.join(workspace.project.libraryBuildRoot, name)
+        let folder = FilePath.join(workspace.compiler.project.libraryBuildRoot, name)
         for entry in FilePath.contents(of: folder) {
             guard let version = Int(entry), !versions.contains(version) else { continue }
             FilePath.removeTree(FilePath.join(folder, entry))

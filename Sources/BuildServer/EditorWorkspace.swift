@@ -17,7 +17,10 @@ public final class EditorWorkspace: Sendable {
         /// The last good build of each shared module (a module that stops compiling keeps its
         /// last build, so its importers still resolve what it had).
         var libraries: [String: LibraryArtifact] = [:]
-        /// What each target's arguments were when last told or compared, by target.
+        /// Each target's arguments as of the last `changes()` (or the start): what the editor
+        /// has been told to ask again for. Answers to the editor do not change it, so a target
+        /// whose arguments changed is announced even after one of its files asked anew (its
+        /// other open files still hold the old arguments).
         var told: [EditorTarget: [String]] = [:]
         var targets: Set<EditorTarget> = []
     }
@@ -26,7 +29,14 @@ public final class EditorWorkspace: Sendable {
     public init(project: Project, compiler: HandlerCompiler) {
         self.project = project
         self.compiler = compiler
-        state.withLock { $0.targets = Set(Self.targets(of: project)) }
+        let graph = LibraryGraph.scan(project)
+        let targets = Self.targets(of: project)
+        var told: [EditorTarget: [String]] = [:]
+        for target in targets { told[target] = arguments(for: target, graph: graph) }
+        state.withLock {
+            $0.targets = Set(targets)
+            $0.told = told
+        }
     }
 
     /// Endpoints (sorted), then shared modules (sorted).
@@ -50,7 +60,6 @@ public final class EditorWorkspace: Sendable {
     public func arguments(for target: EditorTarget, file: String? = nil) -> [String]? {
         let graph = LibraryGraph.scan(project)
         guard var arguments = arguments(for: target, graph: graph) else { return nil }
-        state.withLock { $0.told[target] = arguments }
         if let file, file.hasSuffix(".swift"), !arguments.contains(file) { arguments.append(file) }
         return arguments
     }
@@ -94,7 +103,7 @@ public final class EditorWorkspace: Sendable {
                 state.targets = Set(targets)
             }
             guard Set(targets) == state.targets else { return nil }
-            return targets.filter { target in state.told[target].map { $0 != now[target] } ?? false }
+            return targets.filter { state.told[$0] != now[$0] }
         }
     }
 }

@@ -37,9 +37,16 @@ public struct Project: Sendable, Equatable {
         Project(handlersDirectory: handlersDirectory, moduleCache: moduleCache, buildRoot: buildRoot)
     }
 
-    /// The same project as the editor's build server builds it: into `.edge/editor`, whose
-    /// module builds no running `serve` has loaded or will clear.
-    public var forEditor: Project { building(into: FilePath.join(edgeDirectory, "editor")) }
+    /// `.edge/editor`: where the editor's builds of shared modules go, never the folders a
+    /// running `serve` has loaded or will clear.
+    public var editorDirectory: String { FilePath.join(edgeDirectory, "editor") }
+
+    /// The same project as one editor session builds it: into `.edge/editor/<session>`, so two
+    /// sessions (two editor windows, or `edge-dev editor --compile-commands` beside a running
+    /// build server) never clear each other's builds.
+    public func forEditor(session: String) -> Project {
+        building(into: FilePath.join(editorDirectory, session))
+    }
 
     public func endpointDirectory(_ id: String) -> String { FilePath.join(handlersDirectory, id) }
     public func sourceDirectory(_ id: String) -> String { FilePath.join(endpointDirectory(id), "src") }

@@ -83,7 +83,8 @@ import Testing
         try session.bsp.request("workspace/waitForBuildSystemUpdates", timeout: .seconds(60))
         let handler = FilePath.join(session.test.project.sourceDirectory("signup"), "handler.swift")
         let arguments = try session.options(handler, target: "edge-dev://endpoint/signup")
-        let editorBuild = FilePath.join(session.test.project.forEditor.libraryBuildRoot, "Validation")
+        let editorBuild = FilePath.join(
+            session.test.project.forEditor(session: "bsp-\(session.bsp.pid)").libraryBuildRoot, "Validation")
         let alias = try #require(arguments.first { $0.hasPrefix("Validation=L_Validation_") }, "\(arguments)")
         let version = String(alias.dropFirst("Validation=L_Validation_".count))
         #expect(arguments.contains(FilePath.join(editorBuild, version)), "\(arguments)")
@@ -109,9 +110,11 @@ import Testing
         #expect(session.bsp.waitForExit(.seconds(10)) == 0)
     }
 
-    @Test func tellsTheEditorWhatChanged() throws {
+    @Test func tellsTheEditorWhatChanged() async throws {
         let session = try Session()
         let project = session.test.project
+        // What `serve` built: the build server never touches it.
+        let served = try #require(await session.test.compiler.buildLibrary("Validation").artifact)
         let hello = FilePath.join(project.sourceDirectory("hello"), "handler.swift")
         let signup = FilePath.join(project.sourceDirectory("signup"), "handler.swift")
         let contact = FilePath.join(project.sourceDirectory("contact"), "handler.swift")
@@ -136,6 +139,16 @@ import Testing
             Set(changed).isSuperset(of: ["edge-dev://endpoint/signup", "edge-dev://endpoint/contact"]), "\(changed)")
         let after = try session.options(signup, target: "edge-dev://endpoint/signup")
         #expect(after != before && after.contains { $0.hasPrefix("Validation=L_Validation_") })
+        #expect(FilePath.isRegularFile(served.libraryPath), "the editor's build removed serve's \(served.libraryPath)")
+
+        // A change the editor reports (workspace/didChangeWatchedFiles) is waited for at once.
+        let second = FilePath.join(project.sourceDirectory("hello"), "Second.swift")
+        try FilePath.write("enum Second {}\n", to: second)
+        try session.bsp.notify(
+            "workspace/didChangeWatchedFiles",
+            .object([("changes", [.object([("uri", .string(FileURI.from(path: second))), ("type", 1)])])]))
+        try session.bsp.request("sourcekit/workspace/waitForBuildSystemUpdates", timeout: .seconds(60))
+        #expect(try session.options(hello, target: "edge-dev://endpoint/hello").contains(second))
 
         // A new endpoint: every target again.
         start = session.bsp.notifications.count
@@ -175,6 +188,12 @@ import Testing
         #expect(!FilePath.exists(path))
         #expect(try runEdgeDev(["editor"], in: folder.root).status == 0)
         #expect(FilePath.exists(path))
+
+        // A handlers folder by another name is named in argv.
+        try FilePath.createDirectories(FilePath.join(folder.root, "api/hello/src"))
+        #expect(try runEdgeDev(["editor", "--handlers", "api"], in: folder.root).status == 0)
+        let named = try JSONValue.parse(try FilePath.readText(path))
+        #expect(named["argv"]?[2] == "--handlers" && named["argv"]?[3] == .string(FilePath.join(folder.root, "api")))
     }
 
     /// A language server from another Swift is named, with the one to use; the same one is not.
@@ -185,12 +204,17 @@ import Testing
         #expect(await ToolchainCheck.mismatch(languageServer: ours, toolchain: toolchain, scratch: scratch.root) == nil)
 
         let other = FilePath.join(scratch.root, "other/usr/bin")
-        try FilePath.createDirectories(other)
-        try FilePath.write(
-            "#!/bin/sh\necho 'Swift version 5.10 (swift-5.10-RELEASE)'\n", to: FilePath.join(other, "swift-frontend"))
-        try FilePath.write("#!/bin/sh\n", to: FilePath.join(other, "sourcekit-lsp"))
-        chmod(FilePath.join(other, "swift-frontend"), 0o755)
-        chmod(FilePath.join(other, "sourcekit-lsp"), 0o755)
+        // Written by a child process: an executable this process held open for writing could be
+        // "busy" for a process another test forks meanwhile (ETXTBSY).
+        let made = try runCommand([
+            "/bin/sh", "-c",
+            "mkdir -p \"$0\" && printf '#!/bin/sh\\necho \"Swift version 5.10 (swift-5.10-RELEASE)\"\\n' "
+                + "> \"$0/swift-frontend\" && printf '#!/bin/sh\\n' > \"$0/sourcekit-lsp\" && chmod +x \"$0\"/*",
+            other,
+        ])
+        try #require(made.status == 0, "\(made.output)")
+        let theirs = await ToolchainCheck.versionLine(ofCompilerIn: other, scratch: scratch.root)
+        #expect(theirs == "Swift version 5.10 (swift-5.10-RELEASE)")
         let problem = try #require(
             await ToolchainCheck.mismatch(
                 languageServer: FilePath.join(other, "sourcekit-lsp"), toolchain: toolchain, scratch: scratch.root))

@@ -22,6 +22,17 @@ struct EditorTests {
                 root: test.root, environment: ["EDGE_MODULE_CACHE": TestProject.sharedModuleCache])
         }
 
+        /// A line that only type-checking with the project's real arguments reports, alone
+        /// (`number` keeps the names apart in one endpoint's files).
+        static func typeError(_ number: Int = 0) -> String {
+            "\nlet edgeDevTypeCheck\(number): Int = \"not a number\"\n"
+        }
+
+        /// The line `typeError` lands on when appended to `text`.
+        static func line(after text: String) -> Int {
+            text.split(separator: "\n", omittingEmptySubsequences: false).count + 1
+        }
+
         func source(_ id: String, _ file: String = "handler.swift") -> String {
             FilePath.join(test.project.sourceDirectory(id), file)
         }
@@ -35,10 +46,16 @@ struct EditorTests {
             project.endpointIDs().flatMap(project.sourceFiles)
             + project.libraryNames().flatMap(project.librarySourceFiles)
         #expect(files.count >= 10)
-        for file in files {
-            let start = try editor.client.open(file)
+        for (number, file) in files.enumerated() {
+            let text = try FilePath.readText(file)
+            var start = try editor.client.open(file)
             let diagnostics = try editor.client.diagnostics(file, from: start) { $0.isEmpty }
             #expect(diagnostics.isEmpty, "\(project.displayPath(file)): \(diagnostics)")
+            // Clean could also mean "no settings" (syntax only): a type error must be the one
+            // diagnostic, which only edge-dev's own arguments give.
+            start = try editor.client.change(file, text: text + Editor.typeError(number))
+            let checked = try editor.client.diagnostics(file, from: start) { !$0.isEmpty }
+            #expect(checked.map(\.line) == [Editor.line(after: text)], "\(project.displayPath(file)): \(checked)")
         }
     }
 
@@ -69,8 +86,13 @@ struct EditorTests {
         let handleLine = try #require(lines.firstIndex { $0.hasPrefix("func handle(") })
         lines.insert("    _ = req.", at: handleLine + 1)
         let text = lines.joined(separator: "\n")
-        let start = try editor.client.open(file, text: text)
-        _ = try editor.client.diagnostics(file, from: start)  // settings are in once diagnostics are
+        // The project's settings are in once the one diagnostic is the deliberate type error
+        // (fallback settings would add "No such module 'EdgeSDK'").
+        let start = try editor.client.open(file, text: text + Editor.typeError())
+        // (Line `handleLine + 2` is the unfinished `req.` itself.)
+        let expected = [handleLine + 2, Editor.line(after: text)]
+        let settled = try editor.client.diagnostics(file, from: start) { $0.map(\.line) == expected }
+        try #require(settled.map(\.line) == expected, "\(settled)")
 
         let labels = try editor.client.completion(file, line: handleLine + 2, column: "    _ = req.".utf16.count)
         for member in ["method", "path", "json"] {
@@ -108,9 +130,14 @@ struct EditorTests {
             "fresh",
             "import EdgeSDK\n\nfunc handle(_ ctx: Context, _ req: Request) -> Response {\n    .text(Helper.text)\n}\n")
         let fresh = editor.source("fresh")
-        start = try editor.client.open(fresh)
-        let freshDiagnostics = try editor.client.diagnostics(fresh, from: start, timeout: .seconds(5)) { $0.isEmpty }
-        #expect(freshDiagnostics.isEmpty, "\(freshDiagnostics)")
+        let freshText = try FilePath.readText(fresh)
+        start = try editor.client.open(fresh, text: freshText + Editor.typeError())
+        // Helper resolves (its file is in the target) and the deliberate error is the only one.
+        let expected = [Editor.line(after: freshText)]
+        let freshDiagnostics = try editor.client.diagnostics(fresh, from: start, timeout: .seconds(5)) {
+            $0.map(\.line) == expected
+        }
+        #expect(freshDiagnostics.map(\.line) == expected, "\(freshDiagnostics)")
     }
 
     @Test func sharedModulesResolveAndTheirInterfaceEditsReachImporters() throws {

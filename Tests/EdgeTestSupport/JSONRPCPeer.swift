@@ -27,17 +27,18 @@ package final class JSONRPCPeer {
     package init(_ words: [String], directory: String, environment: [String: String] = [:]) throws {
         errorLog = FilePath.join(
             TestProject.tempRoot(), "jsonrpc-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log")
-        var toChild: [Int32] = [0, 0]
-        var fromChild: [Int32] = [0, 0]
-        guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else { throw SystemError.current("pipe") }
+        // Close-on-exec: a process another test starts meanwhile must not inherit these ends, or
+        // closing our end of the input would never reach this one as the end of its input.
+        let input = try closeOnExecPipe()
+        let output = try closeOnExecPipe()
+        let toChild = [input.read, input.write]
+        let fromChild = [output.read, output.write]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, errorLog, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addclose(&actions, toChild[1])
-        posix_spawn_file_actions_addclose(&actions, fromChild[0])
         // posix_spawn has no portable "start in this folder": let the shell change to it.
         let all = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + words
         let argv = all.map { strdup($0) } + [nil]

@@ -83,4 +83,8 @@ int edge_guard_join_thread(pthread_t thread, int milliseconds);
 
 #endif
 
+/// pipe2(fds, O_CLOEXEC): both ends close on exec, set atomically (no other thread's spawn can
+/// inherit them in between). Glibc's Swift module hides pipe2 without _GNU_SOURCE.
+int edge_pipe_cloexec(int fds[2]);
+
 #endif

@@ -1,5 +1,6 @@
 import BuildServer
 import EdgeSystem
+import Glibc
 
 /// `edge-dev bsp`: the build server an editor's sourcekit-lsp starts (from `buildServer.json`),
 /// speaking the Build Server Protocol on standard input and output. It needs no running `serve`
@@ -16,6 +17,8 @@ public enum BSPCommand {
         options: [handlers])
 
     public static func run(_ arguments: ParsedArguments) async -> Int32 {
-        await BuildServer(handlersDirectory: arguments[handlers].map(FilePath.absolute)).run()
+        // An editor that goes away mid-answer must end the server with EPIPE, not SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        return await BuildServer(handlersDirectory: arguments[handlers].map(FilePath.absolute)).run()
     }
 }

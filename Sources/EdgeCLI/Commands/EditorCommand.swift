@@ -21,7 +21,7 @@ public enum EditorCommand {
         guard let project = arguments.existingProject() else { return 1 }
         let compiler: HandlerCompiler
         do {
-            compiler = try HandlerCompiler(project: project.forEditor)
+            compiler = try HandlerCompiler(project: project.forEditor(session: "compile-commands"))
         } catch {
             HostLog.err("error: \(error)\n")
             return 1
