@@ -9,7 +9,8 @@ import Testing
 /// to it: the protocol's answers, and the `buildTarget/didChange` it sends as files change.
 @Suite struct BuildServerProtocolTests {
     /// A running `edge-dev bsp`, initialized on a copy of the samples.
-    final class Session {
+    /// Used by one thread at a time (the test's own, off the cooperative pool).
+    final class Session: @unchecked Sendable {
         let test: TestProject
         let bsp: JSONRPCPeer
         let initialized: JSONValue
@@ -56,7 +57,11 @@ import Testing
         }
     }
 
-    @Test func answersWhatSourceKitLSPAsks() throws {
+    @Test func answersWhatSourceKitLSPAsks() async throws {
+        try await onThread { try Self.answersWhatSourceKitLSPAsks() }
+    }
+
+    static func answersWhatSourceKitLSPAsks() throws {
         let session = try Session()
         #expect(session.initialized["dataKind"] == "sourceKit")
         #expect(session.initialized["data"]?["sourceKitOptionsProvider"] == .bool(true))
@@ -111,10 +116,16 @@ import Testing
     }
 
     @Test func tellsTheEditorWhatChanged() async throws {
-        let session = try Session()
-        let project = session.test.project
+        let session = try await onThread { try Session() }
         // What `serve` built: the build server never touches it.
         let served = try #require(await session.test.compiler.buildLibrary("Validation").artifact)
+        try await onThread { try Self.tellsTheEditorWhatChanged(session, served: served) }
+    }
+
+    /// The blocking part, on a thread of its own: the cooperative pool has two threads here, and
+    /// a test that blocks one in a poll starves every async test meanwhile.
+    static func tellsTheEditorWhatChanged(_ session: Session, served: LibraryArtifact) throws {
+        let project = session.test.project
         let hello = FilePath.join(project.sourceDirectory("hello"), "handler.swift")
         let signup = FilePath.join(project.sourceDirectory("signup"), "handler.swift")
         let contact = FilePath.join(project.sourceDirectory("contact"), "handler.swift")
@@ -160,7 +171,11 @@ import Testing
         #expect(session.bsp.closeInput() == 0)
     }
 
-    @Test func commandsWriteBuildServerJSON() throws {
+    @Test func commandsWriteBuildServerJSON() async throws {
+        try await onThread { try Self.commandsWriteBuildServerJSON() }
+    }
+
+    static func commandsWriteBuildServerJSON() throws {
         let folder = try TestProject()
         FilePath.removeTree(folder.project.handlersDirectory)
         let created = try runEdgeDev(["new", "hello"], in: folder.root)

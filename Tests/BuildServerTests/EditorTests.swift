@@ -38,7 +38,11 @@ struct EditorTests {
         }
     }
 
-    @Test func everySampleOpensWithoutDiagnostics() throws {
+    @Test func everySampleOpensWithoutDiagnostics() async throws {
+        try await onThread { try Self.everySampleOpensWithoutDiagnostics() }
+    }
+
+    static func everySampleOpensWithoutDiagnostics() throws {
         let samples = FilePath.contents(of: TestProject.samples).filter { !$0.hasPrefix(".") }
         let editor = try Editor(samples: samples)
         let project = editor.test.project
@@ -59,7 +63,11 @@ struct EditorTests {
         }
     }
 
-    @Test func aTypeErrorIsReportedAtItsLine() throws {
+    @Test func aTypeErrorIsReportedAtItsLine() async throws {
+        try await onThread { try Self.aTypeErrorIsReportedAtItsLine() }
+    }
+
+    static func aTypeErrorIsReportedAtItsLine() throws {
         let editor = try Editor(samples: ["hello"])
         let file = editor.source("hello")
         try FilePath.write(
@@ -78,7 +86,11 @@ struct EditorTests {
         #expect(diagnostics.first?.message.contains("annot convert value of type 'String'") == true, "\(diagnostics)")
     }
 
-    @Test func completionAndDefinitionKnowTheEndpointAndTheSDK() throws {
+    @Test func completionAndDefinitionKnowTheEndpointAndTheSDK() async throws {
+        try await onThread { try Self.completionAndDefinitionKnowTheEndpointAndTheSDK() }
+    }
+
+    static func completionAndDefinitionKnowTheEndpointAndTheSDK() throws {
         let editor = try Editor(samples: ["todos"])
         let file = editor.source("todos")
         var lines = try FilePath.readText(file).split(separator: "\n", omittingEmptySubsequences: false).map(
@@ -107,7 +119,11 @@ struct EditorTests {
         #expect(found.first?.line == 1)
     }
 
-    @Test func newFilesAndNewEndpointsResolveWithoutARestart() throws {
+    @Test func newFilesAndNewEndpointsResolveWithoutARestart() async throws {
+        try await onThread { try Self.newFilesAndNewEndpointsResolveWithoutARestart() }
+    }
+
+    static func newFilesAndNewEndpointsResolveWithoutARestart() throws {
         let editor = try Editor(samples: ["hello"])
         let file = editor.source("hello")
         try FilePath.write(
@@ -140,7 +156,11 @@ struct EditorTests {
         #expect(freshDiagnostics.map(\.line) == expected, "\(freshDiagnostics)")
     }
 
-    @Test func sharedModulesResolveAndTheirInterfaceEditsReachImporters() throws {
+    @Test func sharedModulesResolveAndTheirInterfaceEditsReachImporters() async throws {
+        try await onThread { try Self.sharedModulesResolveAndTheirInterfaceEditsReachImporters() }
+    }
+
+    static func sharedModulesResolveAndTheirInterfaceEditsReachImporters() throws {
         let editor = try Editor(samples: [])
         let project = editor.test.project
         let module = FilePath.join(project.libraryDirectory("Models"), "Models.swift")
