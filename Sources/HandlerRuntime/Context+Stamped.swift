@@ -5,6 +5,6 @@ extension Context {
     func stamped(_ handler: LoadedHandler) -> Context {
         Context(
             endpointID: handler.endpointID, version: handler.version, requestID: requestID, logSink: logSink,
-            state: state, env: env)
+            state: state, env: env, services: services)
     }
 }

@@ -38,6 +38,7 @@ import Testing
         } catch {
             #expect(error.response.bodyText.contains("missing field 'total'"))
             #expect(error.response.bodyText.contains("ctx.state.remove"))
+            #expect(error.response.bodyText.contains("edge-dev state reset"))
         }
     }
 

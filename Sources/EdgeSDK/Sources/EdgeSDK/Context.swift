@@ -11,10 +11,13 @@ public struct Context: Sendable {
     public let state: StateStore
     /// The endpoint's configuration (`.env`, `.env.local`, `endpoint.json` defaults).
     public let env: Environment
+    /// What `database(_:)`, `cache(_:)` and `storage(_:)` reach. The host supplies it.
+    public let services: any ServiceProvider
 
     public init(
         endpointID: String, version: Int, requestID: String, logSink: LogSink = .discard,
-        state: StateStore = StateStore(), env: Environment = Environment()
+        state: StateStore = StateStore(), env: Environment = Environment(),
+        services: (any ServiceProvider)? = nil
     ) {
         self.endpointID = endpointID
         self.version = version
@@ -22,6 +25,7 @@ public struct Context: Sendable {
         self.logSink = logSink
         self.state = state
         self.env = env
+        self.services = services ?? NoServices()
     }
 
     /// Writes one line to the host's log, tagged with the endpoint, version and request id.

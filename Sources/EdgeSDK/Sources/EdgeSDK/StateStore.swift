@@ -1,11 +1,13 @@
 import Synchronization
 
-/// An endpoint's in-memory data, kept by the host across saves: `ctx.state`.
+/// An endpoint's data, kept by the host across saves and restarts: `ctx.state`.
 ///
 /// A handler under development is rebuilt and swapped on every save, and its globals start over
 /// each time. Values put here survive that: the host keeps one store per endpoint for as long as
-/// the endpoint's folder exists. Values are stored encoded (JSON), because each build is its own
-/// module: the `Todo` of version 3 is not the `Todo` of version 4, but both decode the same JSON.
+/// the endpoint's folder exists, and with a `StateBackend` (as `serve` gives it) every write is
+/// on disk before `set` or `update` returns, so values survive a restart or a `kill -9` too.
+/// Values are stored encoded (JSON), because each build is its own module: the `Todo` of
+/// version 3 is not the `Todo` of version 4, but both decode the same JSON.
 ///
 /// ```swift
 /// let todo = try ctx.state.update("todos", default: [Todo]()) { todos in
@@ -23,8 +25,24 @@ public final class StateStore: Sendable {
 
     private let values = Mutex<[String: Entry]>([:])
     private let writes = Atomic<UInt64>(0)
+    private let backend: (any StateBackend)?
 
-    public init() {}
+    /// A store in memory only.
+    public init() { backend = nil }
+
+    /// A store kept in `backend`, starting with what it holds.
+    public init(backend: any StateBackend) throws(HandlerError) {
+        self.backend = backend
+        let stored = try backend.load()
+        values.withLock { values in
+            for (key, bytes) in stored { values[key] = Entry(bytes: bytes, version: 0) }
+        }
+    }
+
+    /// Each key with its stored JSON, for the dashboard.
+    public var encodedValues: [(key: String, json: [UInt8])] {
+        values.withLock { $0.map { ($0.key, $0.value.bytes) } }.sorted { $0.key < $1.key }
+    }
 
     /// The keys that hold a value.
     public var keys: [String] { values.withLock { $0.keys.sorted() } }
@@ -40,17 +58,41 @@ public final class StateStore: Sendable {
     public func set<T: Encodable>(_ key: String, _ value: T) throws(HandlerError) {
         let bytes = try Self.encode(value, key: key)
         let version = writes.add(1, ordering: .relaxed).newValue
-        values.withLock { $0[key] = Entry(bytes: bytes, version: version) }
+        // The backend writes inside the lock, so the disk and memory agree on the last writer.
+        // A backend write never runs handler code: it cannot trap while holding the lock.
+        try values.withLock { values throws(HandlerError) in
+            try backend?.write(key, bytes)
+            values[key] = Entry(bytes: bytes, version: version)
+        }
     }
 
-    /// Removes the value under `key`.
+    /// Removes the value under `key`. (Not `throws`, as before there was a disk: should the
+    /// disk refuse, the value stays stored and in memory, so the two still agree.)
     public func remove(_ key: String) {
-        _ = values.withLock { $0.removeValue(forKey: key) }
+        values.withLock { values in
+            if let backend, (try? backend.remove(key)) == nil { return }
+            values.removeValue(forKey: key)
+        }
     }
 
-    /// Removes every value.
+    /// Removes every value (with the same rule as `remove`).
     public func removeAll() {
-        values.withLock { $0.removeAll() }
+        values.withLock { values in
+            if let backend, (try? backend.removeAll()) == nil { return }
+            values.removeAll()
+        }
+    }
+
+    /// Forgets what memory holds and reads the backend again (after `edge-dev state reset`).
+    public func reload() throws(HandlerError) {
+        guard let backend else { return }
+        let stored = try backend.load()
+        values.withLock { values in
+            values.removeAll()
+            for (key, bytes) in stored {
+                values[key] = Entry(bytes: bytes, version: writes.add(1, ordering: .relaxed).newValue)
+            }
+        }
     }
 
     /// Reads the value under `key` (or `initial` when there is none), lets `body` change it, and
@@ -70,8 +112,9 @@ public final class StateStore: Sendable {
             let result = try body(&value)
             let bytes = try Self.encode(value, key: key)
             let version = writes.add(1, ordering: .relaxed).newValue
-            let stored = values.withLock { values -> Bool in
+            let stored = try values.withLock { values throws(HandlerError) -> Bool in
                 guard values[key]?.version == seen?.version else { return false }
+                try backend?.write(key, bytes)
                 values[key] = Entry(bytes: bytes, version: version)
                 return true
             }
@@ -92,7 +135,8 @@ public final class StateStore: Sendable {
         } catch {
             throw HandlerError.internal(
                 "ctx.state[\"\(key)\"] does not decode as \(type) any more (\(JSONCoding.explain(error))); "
-                    + "change it back, or remove the value with ctx.state.remove(\"\(key)\")")
+                    + "the stored value is kept: change the type back, or reset the key "
+                    + "(ctx.state.remove(\"\(key)\"), the dashboard, or `edge-dev state reset <endpoint> \(key)`)")
         }
     }
 
