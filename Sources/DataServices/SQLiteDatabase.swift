@@ -1,0 +1,150 @@
+import EdgeSDK
+import Synchronization
+
+/// One database file and its connections: `ctx.database(name)` as the host runs it.
+///
+/// Handlers run on several threads at once; each statement takes an idle connection (or opens
+/// one) and gives it back, so concurrency is bounded by the threads running handlers, and WAL
+/// lets readers run beside the one writer. A transaction keeps its connection until commit or
+/// rollback, registered under the request that began it: when that request traps (its thread
+/// ends mid-closure), `reclaim(owner:)` rolls the transaction back and frees the lock, so the
+/// next request succeeds.
+public final class SQLiteDatabase: DatabaseBackend, Sendable {
+    public let path: String
+    /// Idle connections kept for reuse; more are opened when all are busy.
+    static let maxIdleConnections = 8
+
+    private struct State {
+        var idle: [SQLiteConnection] = []
+        var transactions: [String: [Transaction]] = [:]
+        var opened = 0
+    }
+    private let state = Mutex(State())
+
+    public init(path: String) throws(DatabaseError) {
+        self.path = path
+        // Open one now: a database that cannot open says so at once, not at the first request.
+        let first = try SQLiteConnection(path: path)
+        state.withLock {
+            $0.idle.append(first)
+            $0.opened = 1
+        }
+    }
+
+    func lease() throws(DatabaseError) -> SQLiteConnection {
+        if let idle = state.withLock({ $0.idle.popLast() }) { return idle }
+        let connection = try SQLiteConnection(path: path)
+        state.withLock { $0.opened += 1 }
+        return connection
+    }
+
+    func giveBack(_ connection: SQLiteConnection) {
+        if connection.inTransaction { try? connection.run("ROLLBACK") }
+        state.withLock { state in
+            if state.idle.count < Self.maxIdleConnections {
+                state.idle.append(connection)
+            } else {
+                state.opened -= 1
+            }
+        }
+    }
+
+    /// Runs `body` on a connection of its own.
+    func withConnection<T>(_ body: (SQLiteConnection) throws(DatabaseError) -> T) throws(DatabaseError) -> T {
+        let connection = try lease()
+        defer { giveBack(connection) }
+        return try body(connection)
+    }
+
+    public func execute(_ sql: String, _ parameters: [SQLValue], owner: String) throws(DatabaseError) -> Int {
+        try withConnection { connection throws(DatabaseError) in try connection.execute(sql, parameters) }
+    }
+
+    public func query(_ sql: String, _ parameters: [SQLValue], owner: String) throws(DatabaseError) -> SQLRows {
+        try withConnection { connection throws(DatabaseError) in try connection.query(sql, parameters) }
+    }
+
+    public func begin(owner: String) throws(DatabaseError) -> any DatabaseTransactionBackend {
+        let connection = try lease()
+        do {
+            // IMMEDIATE: the write lock now, so the transaction never fails later with a busy
+            // snapshot when it first writes after another writer committed.
+            try connection.run("BEGIN IMMEDIATE")
+        } catch {
+            giveBack(connection)
+            throw error
+        }
+        let transaction = Transaction(database: self, connection: connection, owner: owner)
+        state.withLock { $0.transactions[owner, default: []].append(transaction) }
+        return transaction
+    }
+
+    /// Rolls back and frees every transaction `owner` left open (its request trapped or timed
+    /// out). Returns how many there were.
+    @discardableResult
+    public func reclaim(owner: String) -> Int {
+        let left = state.withLock { $0.transactions.removeValue(forKey: owner) ?? [] }
+        for transaction in left { transaction.rollback() }
+        return left.count
+    }
+
+    fileprivate func finished(_ transaction: Transaction) {
+        state.withLock { state in
+            state.transactions[transaction.owner]?.removeAll { $0 === transaction }
+            if state.transactions[transaction.owner]?.isEmpty == true {
+                state.transactions.removeValue(forKey: transaction.owner)
+            }
+        }
+        giveBack(transaction.connection)
+    }
+
+    /// Connections open now (idle and in use), for the status document.
+    public var openConnections: Int { state.withLock { $0.opened } }
+
+    /// A transaction in progress; commit or rollback ends it once (a second call does nothing).
+    final class Transaction: DatabaseTransactionBackend, @unchecked Sendable {
+        let database: SQLiteDatabase
+        let connection: SQLiteConnection
+        let owner: String
+        private let ended = Atomic<Bool>(false)
+
+        init(database: SQLiteDatabase, connection: SQLiteConnection, owner: String) {
+            self.database = database
+            self.connection = connection
+            self.owner = owner
+        }
+
+        func execute(_ sql: String, _ parameters: [SQLValue]) throws(DatabaseError) -> Int {
+            try live(sql)
+            return try connection.execute(sql, parameters)
+        }
+
+        func query(_ sql: String, _ parameters: [SQLValue]) throws(DatabaseError) -> SQLRows {
+            try live(sql)
+            return try connection.query(sql, parameters)
+        }
+
+        func commit() throws(DatabaseError) {
+            guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            do {
+                try connection.run("COMMIT")
+            } catch {
+                database.finished(self)  // rolls back what is left
+                throw error
+            }
+            database.finished(self)
+        }
+
+        func rollback() {
+            guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            try? connection.run("ROLLBACK")
+            database.finished(self)
+        }
+
+        private func live(_ sql: String) throws(DatabaseError) {
+            if ended.load(ordering: .acquiring) {
+                throw DatabaseError(message: "the transaction has ended", statement: sql, code: 21)
+            }
+        }
+    }
+}
