@@ -14,6 +14,8 @@ import PackageDescription
 //   EdgeHTTP        the HTTP/1.1 server: parser, encoder, event loops, the crash barrier
 //   HandlerRuntime  the HandlerRegistry: loaded libraries, versions, request guards, draining
 //   HandlerBuild    the toolchain, the handler compiler, diagnostics, build reuse, project layout
+//   CSQLite         the system's SQLite, opened at run time (no headers needed to build)
+//   DataServices    ctx.database, ctx.cache, ctx.storage and durable ctx.state under .edge/data
 //   Watcher         inotify and per-endpoint changes
 //   BuildServer     the editor's build server (Build Server Protocol for sourcekit-lsp)
 //   Gateway         the dev server: endpoint lifecycle, routing, answering, the /_edge/ pages
@@ -42,13 +44,18 @@ let package = Package(
         .target(name: "EdgeHTTP", dependencies: ["CSystem", "EdgeSystem", sdk]),
         .target(name: "HandlerRuntime", dependencies: ["EdgeSystem", sdk]),
         .target(name: "HandlerBuild", dependencies: ["EdgeSystem", "HandlerRuntime", sdk]),
+        .target(name: "CSQLite", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "DataServices", dependencies: ["CSQLite", "EdgeSystem", sdk]),
         .target(name: "Watcher", dependencies: ["CSystem", "EdgeSystem"]),
         .target(name: "BuildServer", dependencies: ["EdgeSystem", "HandlerBuild", "Watcher"]),
-        .target(name: "Gateway", dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", sdk]),
+        .target(
+            name: "Gateway",
+            dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "DataServices", sdk]),
         .target(
             name: "EdgeCLI",
             dependencies: [
-                "EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "Watcher", "BuildServer", "Gateway",
+                "EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "Watcher", "BuildServer", "DataServices",
+                "Gateway", sdk,
             ]),
         .executableTarget(name: "edge-dev", dependencies: ["CSystem", "EdgeSystem", "EdgeCLI"]),
         .executableTarget(
@@ -78,6 +85,8 @@ let package = Package(
                 "Gateway", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "EdgeSystem", "EdgeTestSupport", sdk,
             ]),
         .testTarget(name: "EdgeCLITests", dependencies: ["EdgeCLI", "EdgeSystem"]),
+        .testTarget(
+            name: "DataServicesTests", dependencies: ["DataServices", "EdgeSystem", "EdgeTestSupport", sdk]),
         .testTarget(
             name: "BuildServerTests",
             dependencies: ["BuildServer", "HandlerBuild", "EdgeSystem", "EdgeTestSupport"]),

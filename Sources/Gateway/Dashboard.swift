@@ -8,21 +8,21 @@ import HandlerBuild
 ///
 /// Self-contained: no external assets, so it works offline and behind any proxy.
 enum Dashboard {
-    static func page(status: JSONValue, project: Project) -> String {
+    static func page(status: JSONValue, data: JSONValue, project: Project) -> String {
         """
         <!doctype html><html lang="en"><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>edge-dev</title><style>\(style)</style></head><body>
         <header><h1>edge-dev</h1><span id="live" class="badge">live updates need JavaScript</span>
         <span class="muted">\(ErrorPage.escape(project.handlersDirectory))</span></header>
-        <main><section id="endpoints">\(fragment(status: status, project: project))</section>
+        <main><section id="endpoints">\(fragment(status: status, data: data, project: project))</section>
         <section><h2>Events</h2><ul id="events" class="events"><li class="muted">Events appear here as they happen.</li></ul></section>
         </main><script>\(script)</script></body></html>
         """
     }
 
     /// The endpoint section alone, as `/_edge/fragment` serves it.
-    static func fragment(status: JSONValue, project: Project) -> String {
+    static func fragment(status: JSONValue, data: JSONValue, project: Project) -> String {
         var html = ""
         let stats = status["stats"]
         html +=
@@ -76,7 +76,7 @@ enum Dashboard {
             html +=
                 "<p class=\"muted\">Configuration keys (from \(ErrorPage.escape(strings(status["configuration"]?["files"]).joined(separator: ", ")))): \(names)</p>"
         }
-        return html
+        return html + DataView.html(data)
     }
 
     /// The shared modules under `handlers/_lib/`, with their state and who imports them; a
@@ -171,6 +171,8 @@ enum Dashboard {
         .problem{background:#fff;border:1px solid #f0c4c4;border-radius:.4em;padding:.2em 1em;margin:.6em 0}.problem h3{font-size:1em}
         .diag{margin:.6em 0}.place{font-weight:600;color:#b00}pre{background:#f6f6f6;padding:.5em;overflow:auto;margin:.3em 0}
         .events{font:12px/1.5 ui-monospace,monospace;list-style:none;padding-left:0;max-height:20em;overflow:auto}
+        .data h3{font-size:1em;margin:1em 0 .3em}.data td{font:12px/1.4 ui-monospace,monospace}
+        button[data-reset]{font-size:.8em;margin-left:.6em;border:1px solid #cf222e;color:#cf222e;background:#fff;border-radius:.3em;cursor:pointer}
         """
 
     private static let script = """
@@ -190,6 +192,11 @@ enum Dashboard {
             if(t==='crashed')return s+'v'+e.version+' crashed: '+e.message;
             if(t==='log')return e.line;
             return s+t+(e.version?' v'+e.version:'');}
+          document.addEventListener('click',function(ev){var b=ev.target.closest('button[data-reset]');if(!b)return;
+            if(!window.confirm(b.getAttribute('data-confirm')))return;
+            fetch('/_edge/data/reset',{method:'POST',headers:{'Content-Type':'application/json'},body:b.getAttribute('data-reset')})
+              .then(function(r){return r.json();}).then(function(j){var d=document.getElementById('data-result');
+                if(d)d.textContent=j.reset||j.message||'';refresh();});});
           var source=new EventSource('/_edge/events');
           source.onopen=function(){live.textContent='live';live.className='badge on';};
           source.onerror=function(){live.textContent='reconnecting…';live.className='badge off';};

@@ -30,4 +30,8 @@ public enum DevEvent: Sendable {
         name: String, diagnostics: [Diagnostic], milliseconds: Double, serving: Int?, dependents: [String])
     /// A configuration file could not be read; the previous configuration stays in force.
     case configurationFailed(file: String, line: Int?, message: String)
+    /// Migrations of a database applied (in order), by file name without `.sql`.
+    case migrationsApplied(database: String, names: [String])
+    /// A migration failed (the database stays at the one before), or one applied was edited.
+    case migrationFailed(database: String, file: String, line: Int?, message: String)
 }

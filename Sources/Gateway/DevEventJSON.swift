@@ -88,6 +88,21 @@ extension DevEvent {
                     ("changed", .array(changed.map { .string($0) })), ("removed", .array(removed.map { .string($0) })),
                 ])
             ]
+        case .migrationsApplied(let database, let names):
+            return [
+                .object([
+                    ("type", "migrations-applied"), ("time", .string(ISOTime.format(time(nil)))),
+                    ("database", .string(database)), ("migrations", .array(names.map { .string($0) })),
+                ])
+            ]
+        case .migrationFailed(let database, let file, let line, let message):
+            return [
+                .object([
+                    ("type", "migration-failed"), ("time", .string(ISOTime.format(time(nil)))),
+                    ("database", .string(database)), ("file", .string(file)), ("line", JSONValue(line)),
+                    ("message", .string(message)),
+                ])
+            ]
         case .configurationFailed(let file, let line, let message):
             return [
                 .object([

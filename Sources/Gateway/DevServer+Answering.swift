@@ -47,7 +47,7 @@ extension DevServer {
             var request = incoming.request
             request.pathParameters = parameters
             // Removed between routing and now: its state is gone with it.
-            let endpoint = routed ?? Endpoint(store: StateStore(), liveReload: liveReload)
+            let endpoint = routed ?? Endpoint(store: StateStore(), liveReload: liveReload)  // memory only: gone
             if let requestGuard = registry.acquireRequest(id) {
                 return run(requestGuard, request, endpoint, incoming)
             }
@@ -80,7 +80,7 @@ extension DevServer {
         let handler = requestGuard.handler
         let context = Context(
             endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,
-            logSink: logSink, state: endpoint.store, env: endpoint.env)
+            logSink: logSink, state: endpoint.store, env: endpoint.env, services: services)
         let response = await registry.execute(requestGuard, context: context, request: request)
         return withLiveReload(response, handler.endpointID, version: handler.version, endpoint)
     }
@@ -121,6 +121,8 @@ extension DevServer {
         let version = handler.version
         switch failure {
         case .crashed(let trapped):
+            // Its thread is gone: a transaction it had open would hold the write lock for ever.
+            services.reclaim(owner: incoming.request.requestID)
             var mapped = trapped
             if let message = trapped.message {
                 mapped.message = CrashMessage.userFacing(message, endpoint: id, version: version, project: self.project)

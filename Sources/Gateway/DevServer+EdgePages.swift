@@ -19,6 +19,14 @@ extension DevServer {
             return .now(ErrorPage.response(.forbidden(refusal), for: incoming), tag: "_edge")
         }
         let path = incoming.request.path
+        if path == "/_edge/data/reset" {
+            guard incoming.request.method == "POST" else {
+                return .now(
+                    ErrorPage.response(.methodNotAllowed("use POST"), for: incoming).withHeader("Allow", "POST"),
+                    tag: "_edge")
+            }
+            return .now(answerReset(incoming), tag: "_edge")
+        }
         guard incoming.request.method == "GET" else {
             return .now(
                 ErrorPage.response(.methodNotAllowed("use GET"), for: incoming).withHeader("Allow", "GET, HEAD"),
@@ -28,12 +36,18 @@ extension DevServer {
         case "/_edge/status":
             return .now(Self.page(status().serialized, type: "application/json"), tag: "_edge")
         case "/_edge/", "/_edge":
-            return .now(Self.page(Dashboard.page(status: status(), project: project), type: "text/html"), tag: "_edge")
+            return .now(
+                Self.page(Dashboard.page(status: status(), data: dataDocument(), project: project), type: "text/html"),
+                tag: "_edge")
         case "/_edge/fragment":
             return .now(
-                Self.page(Dashboard.fragment(status: status(), project: project), type: "text/html"), tag: "_edge")
+                Self.page(
+                    Dashboard.fragment(status: status(), data: dataDocument(), project: project), type: "text/html"),
+                tag: "_edge")
         case "/_edge/events":
             return eventStream()
+        case "/_edge/data":
+            return .now(Self.page(dataDocument().serialized, type: "application/json"), tag: "_edge")
         default:
             return .now(
                 ErrorPage.response(.notFound("no such edge-dev page: \(path)"), for: incoming), tag: "_edge")

@@ -1,3 +1,4 @@
+import DataServices
 import EdgeSDK
 import EdgeSystem
 import Glibc
@@ -15,6 +16,8 @@ extension DevServer {
     /// Registers every endpoint of the project and routes them; builds nothing yet.
     public func discover() {
         reloadConfiguration(quietly: true)
+        // Before any endpoint is served: handlers may rely on the schema.
+        migrate()
         for id in project.endpointIDs() { register(id) }
         refreshRoutes()
     }
@@ -171,9 +174,31 @@ extension DevServer {
         state.withLock { $0.records[id]?.lastBuild = summary }
     }
 
+    /// Endpoint `id`'s `ctx.state`, with what it held when edge-dev last ran; in memory only
+    /// (said once) when its file cannot be opened.
+    func durableStore(_ id: String) -> StateStore {
+        do {
+            return try StateStore(backend: services.stateBackend(endpoint: id).get())
+        } catch {
+            report(.handlerLog("edge-dev: ctx.state of \(id) is kept in memory only: \(error)"))
+            return StateStore()
+        }
+    }
+
+    /// Applies new migrations (of every database, or of `database`), reporting each outcome.
+    public func migrate(_ database: String? = nil) {
+        for (name, outcome) in services.migrate(only: database).sorted(by: { $0.key < $1.key }) {
+            if !outcome.applied.isEmpty { report(.migrationsApplied(database: name, names: outcome.applied)) }
+            if let failure = outcome.failure {
+                report(
+                    .migrationFailed(database: name, file: failure.file, line: failure.line, message: failure.message))
+            }
+        }
+    }
+
     func register(_ id: String) {
         state.withLock { state in
-            if state.records[id] == nil { state.records[id] = Record() }
+            if state.records[id] == nil { state.records[id] = Record(store: durableStore(id)) }
         }
         registry.markCreated(id)
         loadManifest(id)

@@ -45,6 +45,7 @@ extension DevServer {
         document.configuration = StatusDocument.Configuration(
             files: configuration.files, keys: configuration.values.keys.sorted(),
             error: configurationError.map(\.description))
+        document.services = servicesSummary()
         return document
     }
 

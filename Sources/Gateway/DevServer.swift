@@ -1,3 +1,4 @@
+import DataServices
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
@@ -28,6 +29,8 @@ public final class DevServer: HTTPResponder, Sendable {
     public let listenHost: String
     /// Every event, for `/_edge/events`.
     public let events = EventHub()
+    /// `ctx.database`, `ctx.cache`, `ctx.storage` and durable `ctx.state`, under `.edge/data`.
+    public let services: ProjectServices
     let locator: CrashLocator
 
     struct BuildSummary: Sendable {
@@ -54,8 +57,8 @@ public final class DevServer: HTTPResponder, Sendable {
         var crashes = 0
         var lastCrash: CrashSummary?
         let firstBuild = AsyncGate()
-        /// `ctx.state`: the endpoint's data, kept across swaps, dropped with the endpoint.
-        let store = StateStore()
+        /// `ctx.state`: the endpoint's data, kept across swaps and restarts (in `.edge/data`).
+        let store: StateStore
         /// `ctx.env`: made again when the configuration files or the manifest change.
         var env = Environment()
     }
@@ -93,6 +96,9 @@ public final class DevServer: HTTPResponder, Sendable {
     ) {
         self.project = project
         self.compiler = compiler
+        self.services = ProjectServices(
+            dataDirectory: FilePath.join(project.edgeDirectory, "data"), handlersDirectory: project.handlersDirectory,
+            display: { project.displayPath($0) })
         self.registry = HandlerRegistry(buildRoot: project.buildRoot, inFlightTable: inFlightTable)
         self.drainTimeout = drainTimeout
         self.firstBuildWait = firstBuildWait

@@ -63,6 +63,25 @@ package struct StatusDocument: Sendable, Equatable {
     }
 
     package var libraries: [Library] = []
+
+    /// What `ctx.database`, `ctx.cache`, `ctx.storage` and `ctx.state` hold: names and sizes.
+    package struct Services: Sendable, Equatable {
+        package struct Database: Sendable, Equatable {
+            package var name: String
+            package var bytes: Int
+            package var tables: Int
+            package var migrations: Int
+            package var error: String?
+        }
+        package var databases: [Database] = []
+        package var cacheKeys = 0
+        package var storageObjects = 0
+        package var stateKeys = 0
+        /// Everything under `.edge/data`.
+        package var bytes = 0
+    }
+
+    package var services = Services()
     package var endpoints: [Endpoint]
     package var stats: RegistryStats
     package var gatewayPID: Int
@@ -101,6 +120,26 @@ extension StatusDocument {
                     ("files", .array(configuration.files.map { .string($0) })),
                     ("keys", .array(configuration.keys.map { .string($0) })),
                     ("error", JSONValue(configuration.error)),
+                ])
+            ),
+            (
+                "services",
+                .object([
+                    (
+                        "databases",
+                        .array(
+                            services.databases.map { database in
+                                .object([
+                                    ("name", .string(database.name)), ("bytes", JSONValue(database.bytes)),
+                                    ("tables", JSONValue(database.tables)),
+                                    ("migrations", JSONValue(database.migrations)),
+                                    ("error", JSONValue(database.error)),
+                                ])
+                            })
+                    ),
+                    ("cacheKeys", JSONValue(services.cacheKeys)),
+                    ("storageObjects", JSONValue(services.storageObjects)),
+                    ("stateKeys", JSONValue(services.stateKeys)), ("bytes", JSONValue(services.bytes)),
                 ])
             ),
         ])

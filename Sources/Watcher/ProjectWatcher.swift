@@ -18,11 +18,14 @@ public enum EndpointChange: Equatable, Hashable, Sendable {
     /// A source of the shared module `handlers/_lib/<name>` was written, created or deleted (or
     /// the module's folder came or went).
     case libraryChanged(String)
+    /// A migration of database `<name>` (`handlers/_migrations/<name>/*.sql`) was written,
+    /// created or deleted, or the folder came.
+    case migrationsChanged(String)
 
     public var endpointID: String? {
         switch self {
         case .sourcesChanged(let id), .manifestChanged(let id), .added(let id), .removed(let id): id
-        case .rescan, .configurationChanged, .libraryChanged: nil
+        case .rescan, .configurationChanged, .libraryChanged, .migrationsChanged: nil
         }
     }
 }
@@ -62,6 +65,8 @@ public final class ProjectWatcher: @unchecked Sendable {
         case library(String)
         /// `.env` and `.env.local`.
         case configuration
+        /// The migrations of database `handlers/_migrations/<name>`.
+        case migrations(String)
         /// Everything (after lost events).
         case everything
 
@@ -69,6 +74,7 @@ public final class ProjectWatcher: @unchecked Sendable {
         var sourcesChanged: EndpointChange {
             switch self {
             case .library(let name): .libraryChanged(name)
+            case .migrations(let name): .migrationsChanged(name)
             case .endpoint(let id): .sourcesChanged(id)
             case .configuration: .configurationChanged
             case .everything: .rescan
@@ -81,6 +87,10 @@ public final class ProjectWatcher: @unchecked Sendable {
         /// `handlers/_lib`: each folder in it is a shared module, watched like a `src` folder
         /// under the key `_lib/<Module>`.
         case libraryRoot
+        /// `handlers/_migrations`: each folder in it holds one database's migrations.
+        case migrationsRoot
+        /// `handlers/_migrations/<database>`.
+        case migrations(String)
         case root
         case endpoint(String)
         /// A folder of sources (any depth) of an endpoint or a shared module.
@@ -136,6 +146,7 @@ public final class ProjectWatcher: @unchecked Sendable {
     }
 
     private static let libraryFolder = "_lib"
+    private static let migrationsFolder = "_migrations"
 
     /// `appeared`: the folder is new since the watcher started, so what it holds is news too.
     private func watchEndpoint(_ id: String, appeared: Bool = false) throws(WatchError) {
@@ -146,6 +157,14 @@ public final class ProjectWatcher: @unchecked Sendable {
                 if try watchSources(FilePath.join(directory, name), for: .library(name)), appeared {
                     note(.libraryChanged(name), for: .library(name))
                 }
+            }
+            return
+        }
+        if id == Self.migrationsFolder {
+            try watch(directory, as: .migrationsRoot)
+            for name in FilePath.contents(of: directory) where FilePath.isDirectory(FilePath.join(directory, name)) {
+                try watch(FilePath.join(directory, name), as: .migrations(name))
+                if appeared { note(.migrationsChanged(name), for: .migrations(name)) }
             }
             return
         }
@@ -247,6 +266,20 @@ public final class ProjectWatcher: @unchecked Sendable {
             } else if vanished {
                 note(module.sourcesChanged, for: module)
             }
+        case .migrationsRoot:
+            guard !event.name.isEmpty, !EditorFiles.isTemporary(event.name) else { return }
+            let entry = FilePath.join(path, event.name)
+            if appeared && FilePath.isDirectory(entry) {
+                tryWatch { () throws(WatchError) in try watch(entry, as: .migrations(event.name)) }
+                note(.migrationsChanged(event.name), for: .migrations(event.name))
+            }
+        case .migrations(let name):
+            guard event.name.hasSuffix(".sql"), !EditorFiles.isTemporary(event.name), !isDirectory,
+                !event.mask.isDisjoint(with: [.modify, .closeWrite, .movedTo, .movedFrom, .delete, .create])
+            else { return }
+            note(
+                .migrationsChanged(name), for: .migrations(name),
+                complete: !event.mask.isDisjoint(with: [.closeWrite, .movedTo]))
         case .project:
             if Self.configurationFiles.contains(event.name), !isDirectory,
                 !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .delete, .movedFrom, .create, .modify])
@@ -359,6 +392,7 @@ public final class ProjectWatcher: @unchecked Sendable {
                 case .sourcesChanged: 4
                 case .configurationChanged: 5
                 case .libraryChanged: 6
+                case .migrationsChanged: 7
                 }
             }
             onChanges(changes.sorted { order($0) < order($1) })

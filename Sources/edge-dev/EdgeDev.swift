@@ -13,6 +13,9 @@ enum EdgeDev {
         (RoutesCommand.spec, RoutesCommand.run),
         (EditorCommand.spec, EditorCommand.run),
         (BSPCommand.spec, BSPCommand.run),
+        (DataCommands.db, DataCommands.runDB),
+        (DataCommands.state, DataCommands.runState),
+        (DataCommands.clean, DataCommands.runClean),
     ]
 
     static func main() async {

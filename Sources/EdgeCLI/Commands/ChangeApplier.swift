@@ -30,6 +30,7 @@ final class ChangeApplier: Sendable {
         switch changes.first {
         case .configurationChanged?: key = "/configuration"
         case .libraryChanged(let name)?: key = "_lib/" + name
+        case .migrationsChanged(let name)?: key = "_migrations/" + name
         default: key = changes.first?.endpointID ?? ""
         }
         let devServer = self.devServer
@@ -52,6 +53,7 @@ final class ChangeApplier: Sendable {
                     case .rescan: await devServer.rescan()
                     case .configurationChanged: devServer.reloadConfiguration()
                     case .libraryChanged(let name): await devServer.libraryChanged(name)
+                    case .migrationsChanged(let name): devServer.migrate(name)
                     case .removed(let id): devServer.endpointRemoved(id)
                     case .added(let id):
                         if !Project.isValidEndpointID(id) {

@@ -125,6 +125,12 @@ final class EventPrinter: Sendable {
             let what = parts.isEmpty ? "no key changed" : parts.joined(separator: "; ")
             let from = files.isEmpty ? "no .env file" : files.joined(separator: ", ")
             HostLog.line("\(style.bold("configuration")): \(from) applied to the next requests (\(what))")
+        case .migrationsApplied(let database, let names):
+            HostLog.line("database \(style.bold(database)): applied \(names.joined(separator: ", "))")
+        case .migrationFailed(let database, let file, let line, let message):
+            HostLog.err(
+                "\(file)\(line.map { ":\($0)" } ?? ""): \(style.red("error")): \(message); database \(database) "
+                    + "stays at its previous migration\n")
         case .configurationFailed(let file, let line, let message):
             HostLog.err(
                 "\(file)\(line.map { ":\($0)" } ?? ""): \(style.red("error")): \(message); "

@@ -139,6 +139,11 @@ public enum ServeCommand {
         }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         HostLog.line("listening on http://\(host):\(server.port)")
+        // At once, not after the first builds: other commands (`routes`, `db reset`, `clean`)
+        // must know from the first request on that this project is being served.
+        let record = ServerRecord(
+            url: "http://\(host):\(server.port)", host: options.host, port: server.port, pid: getpid())
+        record.write(project)
 
         var watcher: ProjectWatcher?
         if options.watch {
@@ -166,9 +171,6 @@ public enum ServeCommand {
             "ready: \(loaded) of \(devServer.endpointIDs.count) endpoints serving (\(Int(MonotonicClock.milliseconds(since: start))) ms)"
         )
         printer.startupFinished()
-        let record = ServerRecord(
-            url: "http://\(host):\(server.port)", host: options.host, port: server.port, pid: getpid())
-        record.write(project)
 
         let signal = await TerminationSignal.next()
         HostLog.line("\(signal == SIGINT ? "interrupt" : "terminate"): finishing requests in flight, then exiting")

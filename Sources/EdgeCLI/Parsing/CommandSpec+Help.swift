@@ -5,7 +5,7 @@ extension CommandSpec {
     static let helpColumn = 26
 
     public var usage: String {
-        var parts = ["edge-dev", name] + arguments.map { "<\($0.name)>" }
+        var parts = ["edge-dev", name] + arguments.map(\.shown)
         for option in options where option.name != Flag.help.name {
             parts.append(option.valueName.map { "[\(option.name) <\($0.lowercased())>]" } ?? "[\(option.name)]")
         }
@@ -19,7 +19,7 @@ extension CommandSpec {
         text += "\n\n\(usage)\n"
         if !arguments.isEmpty {
             text += "\nARGUMENTS:\n"
-            for argument in arguments { text += Self.entry("<\(argument.name)>", argument.help) }
+            for argument in arguments { text += Self.entry(argument.shown, argument.help) }
         }
         text += "\nOPTIONS:\n"
         for option in options {

@@ -24,11 +24,17 @@ public struct CommandSpec: Sendable {
 public struct Argument: Sendable {
     public let name: String
     public let help: String
+    /// May be left out (only at the end).
+    public let optional: Bool
 
-    public init(_ name: String, help: String) {
+    public init(_ name: String, help: String, optional: Bool = false) {
         self.name = name
         self.help = help
+        self.optional = optional
     }
+
+    /// `<name>`, or `[<name>]` when optional.
+    var shown: String { optional ? "[<\(name)>]" : "<\(name)>" }
 }
 
 /// What help and the parser need of any option or flag, whatever its value type.

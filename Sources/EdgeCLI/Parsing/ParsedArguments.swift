@@ -51,7 +51,7 @@ public struct ParsedArguments: Sendable {
         if positionals.count > spec.arguments.count {
             throw UsageError("Unexpected argument '\(positionals[spec.arguments.count])'", spec: spec)
         }
-        if positionals.count < spec.arguments.count {
+        if positionals.count < spec.arguments.filter({ !$0.optional }).count {
             throw UsageError("Missing expected argument '<\(spec.arguments[positionals.count].name)>'", spec: spec)
         }
     }
