@@ -40,6 +40,15 @@ package final class ServeProcess {
 
     package var log: String { (try? FilePath.readText(logPath)) ?? "" }
 
+    /// The gateway process the supervisor runs (`serve` without `--no-restart`), or nil.
+    package func gatewayPID() -> pid_t? {
+        for task in FilePath.contents(of: "/proc/\(pid)/task") {
+            let children = (try? FilePath.readText("/proc/\(pid)/task/\(task)/children")) ?? ""
+            if let first = children.split(separator: " ").first, let child = pid_t(first) { return child }
+        }
+        return nil
+    }
+
     /// Waits for a line containing `text` (after `offset` characters of log); returns the line.
     @discardableResult
     package func waitFor(_ text: String, timeout: Duration = .seconds(60), after offset: Int = 0) async throws -> String
