@@ -71,21 +71,31 @@ final class BlobStore: StorageBackend, Sendable {
     private func writeDurably(_ bytes: [UInt8], to path: String) throws(SystemError) {
         let scratch = FilePath.join(temporary, "\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)")
         try FilePath.write(bytes, to: scratch)
-        let fd = open(scratch, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
+        do {
+            try Self.sync(scratch, flags: O_RDONLY)
+        } catch {
+            unlink(scratch)
+            throw error
         }
         guard rename(scratch, path) == 0 else {
             let error = SystemError.current("rename \(path)")
             unlink(scratch)
             throw error
         }
-        let folder = open(FilePath.directory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folder >= 0 {
-            fsync(folder)
-            close(folder)
+        // The folder that now names the file, and every folder up to the store's root (any of
+        // them may have just been created), so the name survives a crash too.
+        var folder = FilePath.directory(of: path)
+        while folder.count >= root.count {
+            try Self.sync(folder, flags: O_RDONLY | O_DIRECTORY)
+            folder = FilePath.directory(of: folder)
         }
+    }
+
+    private static func sync(_ path: String, flags: Int32) throws(SystemError) {
+        let fd = open(path, flags | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError.current("open \(path)") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SystemError.current("fsync \(path)") }
     }
 
     func get(_ key: String) throws(HandlerError) -> StoredObject? {
@@ -130,6 +140,14 @@ final class BlobStore: StorageBackend, Sendable {
         var folder = FilePath.directory(of: path)
         while folder.count > objects.count, rmdir(folder) == 0 { folder = FilePath.directory(of: folder) }
         return true
+    }
+
+    /// An object's size (from the file system, without reading it) and content type.
+    func describe(_ key: String) -> (bytes: Int, contentType: String) {
+        guard Self.problem(with: key) == nil else { return (0, "") }
+        let size = FilePath.modification(FilePath.join(objects, key))?.size ?? 0
+        let type = (try? FilePath.readText(FilePath.join(types, key))) ?? "application/octet-stream"
+        return (size, type)
     }
 
     /// Objects and their total size, for the dashboard.

@@ -17,6 +17,10 @@ final class CacheStore: CacheBackend, Sendable {
         "CREATE TABLE IF NOT EXISTS cache_entries (cache TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "
         + "expires_at REAL, PRIMARY KEY (cache, key)) WITHOUT ROWID"
 
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// Seconds since 1970, as the expiry column holds them.
     static func now() -> Double {
         var time = timespec()
@@ -68,19 +72,21 @@ final class CacheStore: CacheBackend, Sendable {
     }
 
     /// One statement, so concurrent increments never lose one: an absent or expired key starts
-    /// from 0 (and loses its expiry); a value that is not an integer is an error, left as it is.
-    func increment(_ key: String, by amount: Int) throws(HandlerError) -> Int {
+    /// from 0 (and expires after `ttl`, if given); a value that is not an integer is an error,
+    /// left as it is.
+    func increment(_ key: String, by amount: Int, ttl: Duration?) throws(HandlerError) -> Int {
+        let expires: SQLValue = ttl.map { .real(Self.now() + Self.seconds($0)) } ?? .null
         do {
             let rows = try database.query(
-                "INSERT INTO cache_entries (cache, key, value, expires_at) VALUES (?1, ?2, CAST(?3 AS TEXT), NULL) "
+                "INSERT INTO cache_entries (cache, key, value, expires_at) VALUES (?1, ?2, CAST(?3 AS TEXT), ?5) "
                     + "ON CONFLICT (cache, key) DO UPDATE SET "
                     + "value = CAST(CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4 THEN ?3 "
                     + "ELSE CAST(CAST(value AS TEXT) AS INTEGER) + ?3 END AS TEXT), "
-                    + "expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4 THEN NULL ELSE expires_at END "
+                    + "expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4 THEN ?5 ELSE expires_at END "
                     + "WHERE CAST(CAST(value AS TEXT) AS INTEGER) || '' = CAST(value AS TEXT) "
                     + "OR (expires_at IS NOT NULL AND expires_at <= ?4) "
                     + "RETURNING value",
-                [.text(cache), .text(key), .integer(Int64(amount)), .real(Self.now())], owner: "")
+                [.text(cache), .text(key), .integer(Int64(amount)), .real(Self.now()), expires], owner: "")
             guard let value = rows.rows.first?.first else {
                 throw HandlerError.conflict(
                     "ctx.cache(\"\(cache)\").increment(\"\(key)\"): the value there is not an integer")

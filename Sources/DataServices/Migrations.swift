@@ -111,15 +111,36 @@ public enum Migrations {
                         continue
                     }
                     do throws(DatabaseError) {
+                        // Foreign keys off for the script (a table rebuild drops its parent, which
+                        // would cascade into its children), checked before the commit instead;
+                        // the pragma is a no-op inside a transaction, so it goes first.
+                        try connection.run("PRAGMA foreign_keys = OFF")
                         try connection.run("BEGIN IMMEDIATE")
+                        // Read again under the write lock: another run may have applied it.
+                        let done = try connection.query(
+                            "SELECT count(*) FROM _edge_migrations WHERE number = ?", [.integer(Int64(file.number))])
+                        if done.rows.first?.first != .integer(0) {
+                            try connection.run("ROLLBACK")
+                            try connection.run("PRAGMA foreign_keys = ON")
+                            continue
+                        }
                         try connection.run(script)
+                        let violations = try connection.query("PRAGMA foreign_key_check", [])
+                        if let first = violations.rows.first {
+                            throw DatabaseError(
+                                message: "the migration leaves \(violations.rows.count) row(s) breaking a foreign key "
+                                    + "(first in table \(first.first.map { "\($0)" } ?? "?"))", statement: script,
+                                code: 19)
+                        }
                         _ = try connection.execute(
                             "INSERT INTO _edge_migrations (number, name, checksum) VALUES (?, ?, ?)",
                             [.integer(Int64(file.number)), .text(file.name), .text(checksum)])
                         try connection.run("COMMIT")
+                        try connection.run("PRAGMA foreign_keys = ON")
                         outcome.applied.append(file.name)
                     } catch {
                         try? connection.run("ROLLBACK")
+                        try? connection.run("PRAGMA foreign_keys = ON")
                         outcome.failure = Failure(
                             file: display(file.path), line: error.offset.map { Self.line(of: $0, in: script) },
                             message: error.message)

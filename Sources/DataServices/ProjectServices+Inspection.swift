@@ -57,8 +57,7 @@ extension ProjectServices {
                 owner: ""))?.rows ?? []
         for row in tables {
             guard case .text(let table) = row[0] else { continue }
-            let quoted =
-                "\"" + table.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+            let quoted = SQLiteConnection.quotedIdentifier(table)
             if table == "_edge_migrations" {
                 if case .integer(let count)? = (try? database.query("SELECT count(*) FROM \(quoted)", [], owner: ""))?
                     .rows.first?.first
@@ -110,11 +109,8 @@ extension ProjectServices {
         for name in storageNames() {
             guard let store = storage(name) as? BlobStore else { continue }
             for key in (try? store.list(prefix: "")) ?? [] where objects.count < limit {
-                let object = try? store.get(key)
-                objects.append(
-                    StoredObjectView(
-                        store: name, key: key, bytes: object?.bytes.count ?? 0,
-                        contentType: object?.contentType ?? "application/octet-stream"))
+                let (bytes, type) = store.describe(key)
+                objects.append(StoredObjectView(store: name, key: key, bytes: bytes, contentType: type))
             }
         }
         return objects
@@ -132,13 +128,27 @@ extension ProjectServices {
 
     // MARK: - Resets
 
-    /// Deletes database `name` and applies its migrations to a new, empty one.
+    /// Empties database `name` in place (every table dropped, on the same file, so requests
+    /// that hold it see the reset) and applies its migrations again.
     public func resetDatabase(_ name: String) -> Migrations.Outcome? {
         guard Self.isValidName(name) else { return nil }
-        forget(database: name)
-        let path = databasePath(name)
-        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
-        return migrate(only: name)[name]
+        return serializingMigrations {
+            switch openDatabase(name) {
+            case .success(let database):
+                do throws(DatabaseError) {
+                    try database.dropEverything()
+                } catch {
+                    return Migrations.Outcome(
+                        applied: [],
+                        failure: Migrations.Failure(file: databasePath(name), line: nil, message: error.message))
+                }
+            case .failure(let error):
+                return Migrations.Outcome(
+                    applied: [],
+                    failure: Migrations.Failure(file: databasePath(name), line: nil, message: error.message))
+            }
+            return migrateUnserialized(only: name)[name]
+        }
     }
 
     /// Removes `key` of cache `name`, or every key of it; how many.

@@ -20,8 +20,13 @@ public final class ProjectServices: ServiceProvider, Sendable {
         var migrations: [String: Migrations.Outcome] = [:]
         var stores: [String: BlobStore] = [:]
         var internalDatabases: [String: SQLiteDatabase] = [:]
+        /// One `ctx.state` per endpoint for the life of the process, even across a removal and a
+        /// return of its folder: two stores of one endpoint would disagree with each other and
+        /// with the disk.
+        var stateStores: [String: StateStore] = [:]
     }
     private let state = Mutex(State())
+    private let migrationLock = Mutex(())
 
     public init(dataDirectory: String, handlersDirectory: String, display: @escaping @Sendable (String) -> String) {
         self.dataDirectory = dataDirectory
@@ -79,6 +84,28 @@ public final class ProjectServices: ServiceProvider, Sendable {
         internalDatabase("_state", schema: StateFile.schema).map { StateFile(database: $0, endpoint: id) }
     }
 
+    /// Endpoint `id`'s `ctx.state`, the same store every time; with what it held when edge-dev
+    /// last ran. Throws when its file cannot be opened.
+    public func stateStore(endpoint id: String) throws(HandlerError) -> StateStore {
+        if let store = state.withLock({ $0.stateStores[id] }) { return store }
+        let backend: any StateBackend
+        switch stateBackend(endpoint: id) {
+        case .success(let found): backend = found
+        case .failure(let error): throw .serviceUnavailable("ctx.state of \(id): \(error.message)")
+        }
+        let store = try StateStore(backend: backend)
+        return state.withLock { state in
+            if let first = state.stateStores[id] { return first }  // another thread opened it meanwhile
+            state.stateStores[id] = store
+            return store
+        }
+    }
+
+    /// The store of `id` if it was opened.
+    public func openStateStore(endpoint id: String) -> StateStore? {
+        state.withLock { $0.stateStores[id] }
+    }
+
     /// Rolls back the transactions a request left open: it trapped, and its thread is gone.
     public func reclaim(owner: String) {
         let databases = state.withLock { Array($0.databases.values) }
@@ -117,14 +144,6 @@ public final class ProjectServices: ServiceProvider, Sendable {
         internalDatabase("_cache", schema: CacheStore.schema)
     }
 
-    /// Drops the open database `name` (its connections close once no request holds them).
-    func forget(database name: String) {
-        state.withLock { state in
-            state.databases[name] = nil
-            state.migrations[name] = nil
-        }
-    }
-
     private func internalDatabase(_ name: String, schema: String) -> Result<SQLiteDatabase, DatabaseError> {
         state.withLock { state in
             if let open = state.internalDatabases[name] { return .success(open) }
@@ -132,6 +151,8 @@ public final class ProjectServices: ServiceProvider, Sendable {
                 try FilePath.createDirectories(dataDirectory)
                 let database = try SQLiteDatabase(path: FilePath.join(dataDirectory, "\(name).sqlite"))
                 try database.withConnection { connection throws(DatabaseError) in try connection.run(schema) }
+                // Expired rows are never returned; this keeps them from piling up across runs.
+                if name == "_cache" { CacheStore.purgeExpired(database) }
                 state.internalDatabases[name] = database
                 return .success(database)
             } catch let error as DatabaseError {
@@ -146,6 +167,16 @@ public final class ProjectServices: ServiceProvider, Sendable {
     /// `only`), in order; what each run did, by database.
     @discardableResult
     public func migrate(only: String? = nil) -> [String: Migrations.Outcome] {
+        serializingMigrations { migrateUnserialized(only: only) }
+    }
+
+    /// One migration run or reset at a time (the watcher, the dashboard and the start-up can ask
+    /// at once). Held only around SQLite work, never around handler code.
+    func serializingMigrations<T>(_ body: () -> T) -> T {
+        migrationLock.withLock { _ in body() }
+    }
+
+    func migrateUnserialized(only: String?) -> [String: Migrations.Outcome] {
         var outcomes: [String: Migrations.Outcome] = [:]
         for name in Migrations.databases(handlersDirectory) where only == nil || only == name {
             switch openDatabase(name) {
@@ -182,7 +213,7 @@ private struct UnavailableService: CacheBackend, StorageBackend {
     func get(_ key: String) throws(HandlerError) -> [UInt8]? { throw error }
     func set(_ key: String, _ value: [UInt8], ttl: Duration?) throws(HandlerError) { throw error }
     func delete(_ key: String) throws(HandlerError) -> Bool { throw error }
-    func increment(_ key: String, by amount: Int) throws(HandlerError) -> Int { throw error }
+    func increment(_ key: String, by amount: Int, ttl: Duration?) throws(HandlerError) -> Int { throw error }
     func put(_ key: String, _ bytes: [UInt8], contentType: String) throws(HandlerError) { throw error }
     func get(_ key: String) throws(HandlerError) -> StoredObject? { throw error }
     func list(prefix: String) throws(HandlerError) -> [String] { throw error }

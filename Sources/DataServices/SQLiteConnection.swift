@@ -58,6 +58,42 @@ final class SQLiteConnection: @unchecked Sendable {
         edge_sqlite_close(handle)
     }
 
+    /// `"name"` with every `"` doubled, by UTF-8 byte (a `"` inside a grapheme cluster is still
+    /// a quote to SQLite).
+    static func quotedIdentifier(_ name: String) -> String {
+        var bytes: [UInt8] = [0x22]
+        for byte in name.utf8 {
+            bytes.append(byte)
+            if byte == 0x22 { bytes.append(0x22) }
+        }
+        bytes.append(0x22)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Drops every table, index, view and trigger (the migrations' record too) and compacts the
+    /// file: the database as new, on the same file, so connections other requests hold see the
+    /// reset instead of writing on into a deleted file.
+    func dropEverything() throws(DatabaseError) {
+        try run("PRAGMA foreign_keys = OFF")
+        defer { try? run("PRAGMA foreign_keys = ON") }
+        try run("BEGIN IMMEDIATE")
+        do throws(DatabaseError) {
+            let objects = try query(
+                "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND type IN "
+                    + "('view', 'trigger', 'table') ORDER BY CASE type WHEN 'view' THEN 0 WHEN 'trigger' THEN 1 ELSE 2 END",
+                [])
+            for row in objects.rows {
+                guard case .text(let type) = row[0], case .text(let name) = row[1] else { continue }
+                try run("DROP \(type.uppercased()) IF EXISTS \(Self.quotedIdentifier(name))")
+            }
+            try run("COMMIT")
+        } catch {
+            try? run("ROLLBACK")
+            throw error
+        }
+        try run("VACUUM")
+    }
+
     /// True inside a transaction (BEGIN without COMMIT or ROLLBACK yet).
     var inTransaction: Bool { edge_sqlite_get_autocommit(handle) == 0 }
 

@@ -79,6 +79,11 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
         return transaction
     }
 
+    /// Drops everything in the database, on the same file (see `SQLiteConnection.dropEverything`).
+    func dropEverything() throws(DatabaseError) {
+        try withConnection { connection throws(DatabaseError) in try connection.dropEverything() }
+    }
+
     /// Rolls back and frees every transaction `owner` left open (its request trapped or timed
     /// out). Returns how many there were.
     @discardableResult
@@ -116,12 +121,28 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
 
         func execute(_ sql: String, _ parameters: [SQLValue]) throws(DatabaseError) -> Int {
             try live(sql)
-            return try connection.execute(sql, parameters)
+            let result = Result { () throws(DatabaseError) in try connection.execute(sql, parameters) }
+            try stillOpen(sql)
+            return try result.get()
         }
 
         func query(_ sql: String, _ parameters: [SQLValue]) throws(DatabaseError) -> SQLRows {
             try live(sql)
-            return try connection.query(sql, parameters)
+            let result = Result { () throws(DatabaseError) in try connection.query(sql, parameters) }
+            try stillOpen(sql)
+            return try result.get()
+        }
+
+        /// SQLite ends a transaction by itself on some errors (ON CONFLICT ROLLBACK, RAISE
+        /// (ROLLBACK), a full disk) or on a COMMIT in the statements: later statements would then
+        /// each commit on their own. So the transaction is over, and every later call says so.
+        private func stillOpen(_ sql: String) throws(DatabaseError) {
+            guard !connection.inTransaction else { return }
+            guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            database.finished(self)
+            throw DatabaseError(
+                message: "the transaction was ended by this statement (rolled back or committed by SQLite); "
+                    + "nothing after it runs in the transaction", statement: sql, code: 1)
         }
 
         func commit() throws(DatabaseError) {

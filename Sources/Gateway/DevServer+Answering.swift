@@ -47,7 +47,9 @@ extension DevServer {
             var request = incoming.request
             request.pathParameters = parameters
             // Removed between routing and now: its state is gone with it.
-            let endpoint = routed ?? Endpoint(store: StateStore(), liveReload: liveReload)  // memory only: gone
+            // Removed between routing and now: its own store still, so an answered write is kept.
+            let endpoint =
+                routed ?? Endpoint(store: services.openStateStore(endpoint: id) ?? StateStore(), liveReload: liveReload)
             if let requestGuard = registry.acquireRequest(id) {
                 return run(requestGuard, request, endpoint, incoming)
             }

@@ -178,7 +178,7 @@ extension DevServer {
     /// (said once) when its file cannot be opened.
     func durableStore(_ id: String) -> StateStore {
         do {
-            return try StateStore(backend: services.stateBackend(endpoint: id).get())
+            return try services.stateStore(endpoint: id)
         } catch {
             report(.handlerLog("edge-dev: ctx.state of \(id) is kept in memory only: \(error)"))
             return StateStore()
@@ -197,8 +197,10 @@ extension DevServer {
     }
 
     func register(_ id: String) {
+        // Opened before the lock every request takes: it reads a file.
+        let store = durableStore(id)
         state.withLock { state in
-            if state.records[id] == nil { state.records[id] = Record(store: durableStore(id)) }
+            if state.records[id] == nil { state.records[id] = Record(store: store) }
         }
         registry.markCreated(id)
         loadManifest(id)

@@ -100,15 +100,20 @@ enum ErrorPage {
         """
     }
 
+    /// Text for HTML content and quoted attribute values. By Unicode scalar, not by Character:
+    /// a `"` followed by a combining mark is one Character that is not `"`, and would end an
+    /// attribute value unescaped.
     static func escape(_ text: String) -> String {
         var out = ""
-        for character in text {
-            switch character {
+        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "&": out += "&amp;"
             case "\"": out += "&quot;"
-            default: out.append(character)
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

@@ -126,6 +126,36 @@ import Testing
         #expect(try db.query("SELECT x FROM t ORDER BY x", as: Int.self) == [1, 2])
     }
 
+    /// SQLite can end a transaction by itself (here ON CONFLICT ROLLBACK): what follows must
+    /// not commit statement by statement.
+    @Test func aTransactionSQLiteEndedRunsNothingMore() throws {
+        let scratch = try Scratch()
+        let db = scratch.context().database("main")
+        try db.execute("CREATE TABLE t (x INTEGER UNIQUE ON CONFLICT ROLLBACK)")
+        try db.execute("INSERT INTO t VALUES (1)")
+        #expect(throws: (any Error).self) {
+            try db.transaction { tx in
+                try tx.execute("INSERT INTO t VALUES (2)")
+                _ = try? tx.execute("INSERT INTO t VALUES (1)")  // rolls the transaction back; caught
+                try tx.execute("INSERT INTO t VALUES (3)")  // must not commit on its own
+            }
+        }
+        #expect(try db.query("SELECT x FROM t ORDER BY x", as: Int.self) == [1])
+    }
+
+    /// A reset empties the database in place: a handle taken before it writes into the new one.
+    @Test func aResetEmptiesTheDatabaseInPlace() throws {
+        let scratch = try Scratch()
+        try scratch.migration("main", "001_t.sql", "CREATE TABLE t (x INTEGER);\n")
+        scratch.services.migrate()
+        let held = scratch.context().database("main")
+        try held.execute("INSERT INTO t VALUES (1)")
+        let outcome = try #require(scratch.services.resetDatabase("main"))
+        #expect(outcome.applied == ["001_t"] && outcome.failure == nil)
+        try held.execute("INSERT INTO t VALUES (2)")
+        #expect(try scratch.context("other").database("main").query("SELECT x FROM t", as: Int.self) == [2])
+    }
+
     /// A request that trapped inside `transaction` never commits or rolls back: the host
     /// reclaims its connection, the write lock is free, and its rows are gone.
     @Test func aTransactionLeftByATrappedRequestIsRolledBack() throws {
@@ -189,6 +219,7 @@ import Testing
         #expect(failure.line == 3, "\(failure)")
         let db = scratch.context().database("main")
         #expect(try db.query("SELECT count(*) FROM sqlite_master WHERE name = 'tags'", as: Int.self) == [0])
+        #expect(try db.query("SELECT max(number) FROM _edge_migrations", as: Int.self) == [2])  // stays at 002
 
         // An applied migration edited: named, and nothing else runs.
         FilePath.removeTree(FilePath.join(scratch.test.project.handlersDirectory, "_migrations/main/003_bad.sql"))

@@ -14,6 +14,8 @@ struct DataViewBrowserTests {
         #expect(try serve.request("POST", "/notes", body: #"{"title": "buy <milk>"}"#).status == 201)
         #expect(try serve.request("POST", "/todos", body: #"{"title": "kept"}"#).status == 201)
         #expect(try serve.request("GET", "/views/home").status == 200)
+        // A key made to break out of an attribute: a quote with a combining mark after it.
+        #expect(try serve.request("GET", "/views/%22%CC%81%20data-injected%3D1%20x%3D%22").status == 200)
 
         let browser = try HeadlessChromium()
         let tab = try browser.open("http://127.0.0.1:\(port)/_edge/")
@@ -26,8 +28,10 @@ struct DataViewBrowserTests {
                 try browser.evaluate("\(data).includes(\(JSONValue.string(text).serialized))", session: tab)
                     == .bool(true), "\(text) in the data view")
         }
-        // Shown as text, not markup.
+        // Shown as text, not markup, in content and in attributes.
         #expect(try browser.evaluate("document.querySelector('#data milk') === null", session: tab) == .bool(true))
+        #expect(try browser.evaluate("document.querySelector('[data-injected]') === null", session: tab) == .bool(true))
+        #expect(try browser.evaluate("\(data).includes('data-injected')", session: tab) == .bool(true))
         try browser.screenshot(
             session: tab, to: FilePath.join(TestProject.repositoryRoot, ".build/test-artifacts/data-view.png"))
 
@@ -44,8 +48,10 @@ struct DataViewBrowserTests {
         #expect(try serve.request("GET", "/todos").text == "[]")
 
         // Declined: nothing happens.
-        _ = try browser.evaluate("window.confirm = function() { return false; }", session: tab)
+        _ = try browser.evaluate(
+            "window.confirm = function(q) { window.declined = q; return false; }", session: tab)
         _ = try browser.evaluate("document.querySelector('#database-main button').click()", session: tab)
+        #expect(try browser.evaluate("window.declined", session: tab) != .null, "the reset asked")
         try await Task.sleep(for: .milliseconds(300))
         #expect(try serve.request("GET", "/notes").text.contains("buy <milk>"))
     }

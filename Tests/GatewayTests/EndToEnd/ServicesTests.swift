@@ -95,6 +95,8 @@ import Testing
         try FilePath.write("\nSELECT * FROM nowhere;\n", to: FilePath.join(migrations, "003_broken.sql"))
         let line = try await serve.waitFor("003_broken.sql:2: error: no such table: nowhere")
         #expect(line.contains("handlers/_migrations/main/003_broken.sql"), "\(line)")
+        let data = try JSONValue.parse(try serve.request("GET", "/_edge/data").text)
+        #expect(data["databases"]?[0]?["migrationsApplied"] == 2, "stays at 002")
     }
 
     /// The API exactly as the issue writes it compiles and runs in a handler.

@@ -6,11 +6,10 @@ func handle(_ ctx: Context, _ req: Request) throws -> Response {
     let cache = ctx.cache("views")
     let page = try req.param("page", as: String.self)
 
-    // A fixed one-minute window per client: the key expires with its window.
+    // A fixed one-minute window per client: the key is created with its expiry, in one atomic
+    // step, so concurrent requests all count.
     let client = req.headers["X-Forwarded-For"] ?? "local"
-    let window = "rate:\(client)"
-    let used = try cache.increment(window)
-    if used == 1 { try cache.set(window, used, ttl: .seconds(60)) }
+    let used = try cache.increment("rate:\(client)", ttl: .seconds(60))
     guard used <= 100 else {
         var response = Response.text("at most 100 requests a minute\n", status: 429)
         response.headers.set("Retry-After", "60")

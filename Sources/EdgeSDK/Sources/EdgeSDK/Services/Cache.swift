@@ -40,14 +40,16 @@ public struct Cache: Sendable {
     public func exists(_ key: String) throws(HandlerError) -> Bool { try backend.get(key) != nil }
 
     /// Adds `amount` to the integer under `key` (starting from 0) atomically; the new value.
+    /// When this creates the key (absent or expired), it expires after `ttl`: a fixed window
+    /// (`increment("rate:\(client)", ttl: .seconds(60))`) in one atomic step.
     @discardableResult
-    public func increment(_ key: String, by amount: Int = 1) throws(HandlerError) -> Int {
-        try backend.increment(key, by: amount)
+    public func increment(_ key: String, by amount: Int = 1, ttl: Duration? = nil) throws(HandlerError) -> Int {
+        try backend.increment(key, by: amount, ttl: ttl)
     }
 
     /// Subtracts `amount` atomically; the new value.
     @discardableResult
-    public func decrement(_ key: String, by amount: Int = 1) throws(HandlerError) -> Int {
-        try backend.increment(key, by: -amount)
+    public func decrement(_ key: String, by amount: Int = 1, ttl: Duration? = nil) throws(HandlerError) -> Int {
+        try backend.increment(key, by: -amount, ttl: ttl)
     }
 }

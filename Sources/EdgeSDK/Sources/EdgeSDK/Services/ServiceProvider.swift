@@ -33,8 +33,9 @@ public protocol CacheBackend: Sendable {
     /// True when there was a value.
     func delete(_ key: String) throws(HandlerError) -> Bool
     /// Adds `amount` to the integer under `key` (0 when absent or expired) in one step; the
-    /// new value.
-    func increment(_ key: String, by amount: Int) throws(HandlerError) -> Int
+    /// new value. A key this creates expires after `ttl` (never when nil); an existing key keeps
+    /// its expiry.
+    func increment(_ key: String, by amount: Int, ttl: Duration?) throws(HandlerError) -> Int
 }
 
 /// A named blob store.
@@ -83,7 +84,7 @@ private struct NoCache: CacheBackend {
         throw .serviceUnavailable(NoServices.reason)
     }
     func delete(_ key: String) throws(HandlerError) -> Bool { throw .serviceUnavailable(NoServices.reason) }
-    func increment(_ key: String, by amount: Int) throws(HandlerError) -> Int {
+    func increment(_ key: String, by amount: Int, ttl: Duration?) throws(HandlerError) -> Int {
         throw .serviceUnavailable(NoServices.reason)
     }
 }
