@@ -183,7 +183,7 @@ import Testing
                         for n in 0..<100 {
                             do {
                                 if n % 10 == 0 {
-                                    try db.transaction { tx in
+                                    _ = try db.transaction { tx in
                                         try tx.execute("INSERT INTO t VALUES (?, ?)", [thread, n])
                                     }
                                 } else {

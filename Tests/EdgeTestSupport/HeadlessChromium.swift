@@ -51,14 +51,11 @@ package final class HeadlessChromium {
             executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
             "--remote-debugging-pipe", "--user-data-dir=\(profile)", "--window-size=1280,900", "about:blank",
         ]
-        let argv = words.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        close(toBrowser[0])
-        close(fromBrowser[1])
-        guard result == 0 else { throw SystemError("posix_spawn \(executable)", code: result) }
-        self.pid = pid
+        defer {
+            close(toBrowser[0])
+            close(fromBrowser[1])
+        }
+        pid = try spawn(words, actions: &actions)
         commands = toBrowser[1]
         answers = fromBrowser[0]
     }

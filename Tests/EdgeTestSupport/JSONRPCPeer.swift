@@ -39,27 +39,11 @@ package final class JSONRPCPeer {
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, errorLog, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        // posix_spawn has no portable "start in this folder": let the shell change to it.
-        let all = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + words
-        let argv = all.map { strdup($0) } + [nil]
-        var env: [String] = []
-        var index = 0
-        while let entry = environ[index] {
-            env.append(String(cString: entry))
-            index += 1
-        }
-        env += environment.map { "\($0.key)=\($0.value)" }
-        let envp = env.map { strdup($0) } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            close(toChild[0])
+            close(fromChild[1])
         }
-        var pid = pid_t()
-        let result = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, envp)
-        close(toChild[0])
-        close(fromChild[1])
-        guard result == 0 else { throw SystemError("posix_spawn \(words[0])", code: result) }
-        self.pid = pid
+        pid = try spawn(words, actions: &actions, directory: directory, environment: environment)
         toPeer = toChild[1]
         fromPeer = fromChild[0]
     }

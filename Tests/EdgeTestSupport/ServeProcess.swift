@@ -133,6 +133,15 @@ package func spawnProcess(
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    return try spawn(words, actions: &actions, directory: directory, environment: environment)
+}
+
+/// `posix_spawn` of `words` with `actions`, in `directory` when given, with this process's
+/// environment plus `environment`: the one way tests start processes.
+package func spawn(
+    _ words: [String], actions: inout posix_spawn_file_actions_t, directory: String? = nil,
+    environment: [String: String] = [:]
+) throws -> pid_t {
     var words = words
     if let directory {
         // posix_spawn has no portable "start in this folder": let the shell change to it.
