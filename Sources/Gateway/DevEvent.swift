@@ -1,4 +1,5 @@
 import EdgeHTTP
+import EdgeSystem
 import HandlerBuild
 import HandlerRuntime
 
@@ -30,6 +31,8 @@ public enum DevEvent: Sendable {
         name: String, diagnostics: [Diagnostic], milliseconds: Double, serving: Int?, dependents: [String])
     /// A configuration file could not be read; the previous configuration stays in force.
     case configurationFailed(file: String, line: Int?, message: String)
+    /// A request a handler endpoint answered, as the journal recorded it (its summary).
+    case request(JSONValue)
     /// Migrations of a database applied (in order), by file name without `.sql`.
     case migrationsApplied(database: String, names: [String])
     /// A migration failed (the database stays at the one before), or one applied was edited.

@@ -88,6 +88,9 @@ extension DevEvent {
                     ("changed", .array(changed.map { .string($0) })), ("removed", .array(removed.map { .string($0) })),
                 ])
             ]
+        case .request(let summary):
+            guard case .object(let members) = summary else { return [] }
+            return [.object([("type", "request")] + members)]
         case .migrationsApplied(let database, let names):
             return [
                 .object([

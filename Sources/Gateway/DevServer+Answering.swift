@@ -66,13 +66,23 @@ extension DevServer {
         -> Reply
     {
         let handler = requestGuard.handler
+        let started = MonotonicClock.nanoseconds()
         return .later(
             Reply.Deferred(
                 tag: handler.tag, timeout: handlerTimeout,
-                work: { await self.call(requestGuard, request, endpoint) },
+                work: {
+                    let response = await self.call(requestGuard, request, endpoint)
+                    self.journal(
+                        incoming, response, endpoint: handler.endpointID, version: handler.version, started: started)
+                    return response
+                },
                 failure: { failure in
                     requestGuard.release()
-                    return self.failed(handler, failure, incoming)
+                    let response = self.failed(handler, failure, incoming)
+                    self.journal(
+                        incoming, response, endpoint: handler.endpointID, version: handler.version, started: started,
+                        failure: Self.describe(failure))
+                    return response
                 }))
     }
 
@@ -114,6 +124,13 @@ extension DevServer {
                     requestGuard.release()
                     return self.failed(requestGuard.handler, failure, incoming)
                 }))
+    }
+
+    static func describe(_ failure: HandlerFailure) -> String {
+        switch failure {
+        case .crashed(let crash): "crashed: \(crash.summary)"
+        case .timedOut(let after): "timed out after \(seconds(after))"
+        }
     }
 
     /// The answer for a handler that trapped (500) or overran its timeout (504); records it for

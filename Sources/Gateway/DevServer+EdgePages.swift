@@ -19,6 +19,9 @@ extension DevServer {
             return .now(ErrorPage.response(.forbidden(refusal), for: incoming), tag: "_edge")
         }
         let path = incoming.request.path
+        if path.hasPrefix("/_edge/requests/") {
+            return answerRequest(incoming, path: path)
+        }
         if path == "/_edge/data/reset" {
             guard incoming.request.method == "POST" else {
                 return .now(
@@ -46,6 +49,8 @@ extension DevServer {
                 tag: "_edge")
         case "/_edge/events":
             return eventStream()
+        case "/_edge/requests":
+            return .now(answerRequests(incoming), tag: "_edge")
         case "/_edge/data":
             return .now(Self.page(dataDocument().serialized, type: "application/json"), tag: "_edge")
         default:

@@ -31,6 +31,8 @@ public final class DevServer: HTTPResponder, Sendable {
     public let events = EventHub()
     /// `ctx.database`, `ctx.cache`, `ctx.storage` and durable `ctx.state`, under `.edge/data`.
     public let services: ProjectServices
+    /// The last requests handler endpoints answered (`/_edge/requests`); nil with `--no-journal`.
+    public let journal: RequestJournal?
     let locator: CrashLocator
 
     struct BuildSummary: Sendable {
@@ -92,14 +94,17 @@ public final class DevServer: HTTPResponder, Sendable {
         project: Project, compiler: HandlerCompiler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout,
         firstBuildWait: Duration = .seconds(60), handlerTimeout: Duration = .seconds(30), restarts: Int = 0,
         liveReload: Bool = true, listenHost: String = "127.0.0.1", inFlightTable: SharedCounters? = nil,
+        journal: RequestJournal? = RequestJournal(), keptVersions: Int = 10,
         report: @escaping @Sendable (DevEvent) -> Void = { _ in }
     ) {
         self.project = project
         self.compiler = compiler
+        self.journal = journal
         self.services = ProjectServices(
             dataDirectory: FilePath.join(project.edgeDirectory, "data"), handlersDirectory: project.handlersDirectory,
             display: { project.displayPath($0) })
         self.registry = HandlerRegistry(buildRoot: project.buildRoot, inFlightTable: inFlightTable)
+        registry.keptVersions = keptVersions
         self.drainTimeout = drainTimeout
         self.firstBuildWait = firstBuildWait
         self.handlerTimeout = handlerTimeout

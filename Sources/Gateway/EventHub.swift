@@ -26,6 +26,9 @@ public final class EventHub: Sendable {
         _ = subscribers.withLock { $0.removeValue(forKey: id) }
     }
 
+    /// True while someone listens (the dashboard): work for an event can be skipped otherwise.
+    public var hasSubscribers: Bool { !subscribers.withLock { $0.isEmpty } }
+
     public func publish(_ event: DevEvent) {
         let current = subscribers.withLock { $0 }
         guard !current.isEmpty else { return }

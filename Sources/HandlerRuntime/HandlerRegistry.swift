@@ -29,7 +29,17 @@ public final class HandlerRegistry: Sendable {
         var draining: [DrainingVersion] = []
         var records: [String: Record] = [:]
         var anonymousVersions: [String: Int] = [:]
+        /// The last `keptVersions` versions of each endpoint, oldest first: callable for replay.
+        var recent: [String: [LoadedHandler]] = [:]
     }
+
+    /// How many versions of each endpoint stay callable for replay (their libraries stay
+    /// mapped anyway: Swift libraries are never unloaded).
+    public var keptVersions: Int {
+        get { keptVersionsLimit.load(ordering: .relaxed) }
+        set { keptVersionsLimit.store(max(1, newValue), ordering: .relaxed) }
+    }
+    private let keptVersionsLimit = Atomic<Int>(10)
 
     public typealias RetireObserver = @Sendable (LoadedHandler, RetireReason) -> Void
 
@@ -172,6 +182,9 @@ public final class HandlerRegistry: Sendable {
         let deadline = MonotonicClock.nanoseconds() &+ drainTimeout.nanoseconds
         let (old, pending) = state.withLock { state -> (LoadedHandler?, Int) in
             let old = state.active.updateValue(handler, forKey: handler.endpointID)
+            var recent = state.recent[handler.endpointID, default: []].filter { $0.version != handler.version }
+            recent.append(handler)
+            state.recent[handler.endpointID] = Array(recent.suffix(keptVersions))
             state.records[handler.endpointID, default: Record()].phase = .loaded
             state.records[handler.endpointID]?.lastError = nil
             guard let old else { return (nil, 0) }
@@ -291,6 +304,16 @@ public final class HandlerRegistry: Sendable {
     /// The serving version of `endpointID`, if any.
     public func handler(for endpointID: String) -> LoadedHandler? {
         state.withLock { $0.active[endpointID] }
+    }
+
+    /// The kept version `version` of `endpointID` (serving, draining or retired), if kept.
+    public func keptVersion(_ endpointID: String, _ version: Int) -> LoadedHandler? {
+        state.withLock { $0.recent[endpointID]?.first { $0.version == version } }
+    }
+
+    /// The versions of `endpointID` kept callable, oldest first.
+    public func keptVersions(of endpointID: String) -> [Int] {
+        state.withLock { $0.recent[endpointID]?.map(\.version) ?? [] }
     }
 
     /// Old versions of `endpointID` not yet retired.

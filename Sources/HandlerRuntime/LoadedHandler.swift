@@ -66,6 +66,14 @@ public final class LoadedHandler: Sendable {
         return RequestGuard(handler: self)
     }
 
+    /// Counts a request in whether or not this version drains: for replaying a recorded request
+    /// on an old version, which stays callable since its library is never unloaded.
+    public func acquireForReplay() -> RequestGuard {
+        active.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        if let sharedSlot { sharedSlot.table.add(sharedSlot.slot, 1) }
+        return RequestGuard(handler: self)
+    }
+
     func release() {
         active.wrappingSubtract(1, ordering: .sequentiallyConsistent)
         if let sharedSlot { sharedSlot.table.add(sharedSlot.slot, -1) }

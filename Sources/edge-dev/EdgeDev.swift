@@ -16,6 +16,7 @@ enum EdgeDev {
         (DataCommands.db, DataCommands.runDB),
         (DataCommands.state, DataCommands.runState),
         (DataCommands.clean, DataCommands.runClean),
+        (ReplayCommand.spec, ReplayCommand.run),
     ]
 
     static func main() async {

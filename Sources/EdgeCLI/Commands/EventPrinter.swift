@@ -125,6 +125,8 @@ final class EventPrinter: Sendable {
             let what = parts.isEmpty ? "no key changed" : parts.joined(separator: "; ")
             let from = files.isEmpty ? "no .env file" : files.joined(separator: ", ")
             HostLog.line("\(style.bold("configuration")): \(from) applied to the next requests (\(what))")
+        case .request:
+            break  // the access log says it
         case .migrationsApplied(let database, let names):
             HostLog.line("database \(style.bold(database)): applied \(names.joined(separator: ", "))")
         case .migrationFailed(let database, let file, let line, let message):

@@ -38,13 +38,22 @@ public enum ServeCommand {
         "--no-restart",
         help: "Serve from this process, without a supervisor that restarts it if it dies (for debuggers).")
 
+    public static let noJournal = Flag(
+        "--no-journal", help: "Do not record requests (/_edge/requests, replay).")
+    public static let journalEntries = Option<Int>(
+        "--journal-entries", "N", help: "How many requests the journal keeps (also at most 64 MiB).", default: 1000,
+        range: 1...1_000_000)
+    public static let keptVersions = Option<Int>(
+        "--kept-versions", "N", help: "How many versions of each endpoint stay callable for replay.", default: 10,
+        range: 1...1000)
+
     public static let spec = CommandSpec(
         name: "serve",
         abstract: "Build every endpoint and serve them over HTTP; save a file to redeploy it.",
         options: [
             CommonOptions.handlers, host, port, CommonOptions.release, CommonOptions.buildTimeout, drainTimeout,
             handlerTimeout, maxBody, maxBufferedBodies, noWatch,
-            noAccessLog, noLiveReload, noCrashBarrier, noRestart,
+            noAccessLog, noLiveReload, noCrashBarrier, noRestart, noJournal, journalEntries, keptVersions,
         ])
 
     /// `.edge/gateway-<supervisor pid>.inflight`: the gateway's requests in flight, for its
@@ -73,6 +82,9 @@ public enum ServeCommand {
         public var liveReload: Bool
         /// Serve from this process, with no supervisor.
         public var restart: Bool
+        public var journal: Bool
+        public var journalEntries: Int
+        public var keptVersions: Int
 
         public init(_ arguments: ParsedArguments) {
             handlers = arguments[CommonOptions.handlers]
@@ -89,6 +101,9 @@ public enum ServeCommand {
             crashBarrier = !arguments[noCrashBarrier]
             liveReload = !arguments[noLiveReload]
             restart = !arguments[noRestart]
+            journal = !arguments[noJournal]
+            journalEntries = arguments[ServeCommand.journalEntries]
+            keptVersions = arguments[ServeCommand.keptVersions]
         }
     }
 
@@ -117,6 +132,14 @@ public enum ServeCommand {
             project: project, compiler: compiler, drainTimeout: options.drainTimeout,
             handlerTimeout: options.handlerTimeout, restarts: restarts, liveReload: options.liveReload,
             listenHost: options.host, inFlightTable: inFlightTable,
+            journal: options.journal
+                ? RequestJournal(
+                    limits: {
+                        var limits = RequestJournal.Limits()
+                        limits.maxEntries = options.journalEntries
+                        return limits
+                    }()) : nil,
+            keptVersions: options.keptVersions,
             report: { printer.print($0) })
         devServer.discover()
         if let warning = project.skippedFoldersWarning() { HostLog.err(style.yellow("warning") + ": \(warning)\n") }

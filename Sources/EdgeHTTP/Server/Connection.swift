@@ -170,7 +170,7 @@ final class Connection: @unchecked Sendable {
             request: Request(
                 method: head.method == "HEAD" ? "GET" : head.method, path: head.path, queryItems: head.queryItems,
                 headers: head.headers, body: body, requestID: requestID, clientAddress: peer.address),
-            wireMethod: head.method, isLoopback: peer.isLoopback)
+            wireMethod: head.method, isLoopback: peer.isLoopback, target: head.target)
         switch loop.responder.reply(to: incoming) {
         case .now(let response, let tag):
             complete(response, head: head, requestID: requestID, tag: tag, started: started)

@@ -7,11 +7,14 @@ public struct IncomingRequest: Sendable {
     /// The method as sent (`HEAD` is routed as `GET`, and `request.method` says `GET`).
     public var wireMethod: String
     public var isLoopback: Bool
+    /// The request target as sent (`/todos?done=1`).
+    public var target: String
 
-    public init(request: Request, wireMethod: String, isLoopback: Bool) {
+    public init(request: Request, wireMethod: String, isLoopback: Bool, target: String? = nil) {
         self.request = request
         self.wireMethod = wireMethod
         self.isLoopback = isLoopback
+        self.target = target ?? request.path
     }
 
     /// True when the client prefers HTML (a browser), for error pages.
