@@ -17,6 +17,7 @@ import PackageDescription
 //   CSQLite         the system's SQLite, opened at run time (no headers needed to build)
 //   DataServices    ctx.database, ctx.cache, ctx.storage and durable ctx.state under .edge/data
 //   Watcher         inotify and per-endpoint changes
+//   Examples        handlers/<id>/examples/*.hurl: a Hurl subset, parsed and run over HTTP
 //   BuildServer     the editor's build server (Build Server Protocol for sourcekit-lsp)
 //   Gateway         the dev server: endpoint lifecycle, routing, answering, the /_edge/ pages
 //   EdgeCLI         the command line: typed options, help, and each command
@@ -47,15 +48,16 @@ let package = Package(
         .target(name: "CSQLite", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "DataServices", dependencies: ["CSQLite", "EdgeSystem", sdk]),
         .target(name: "Watcher", dependencies: ["CSystem", "EdgeSystem"]),
+        .target(name: "Examples", dependencies: ["EdgeSystem", "EdgeHTTP"]),
         .target(name: "BuildServer", dependencies: ["EdgeSystem", "HandlerBuild", "Watcher"]),
         .target(
             name: "Gateway",
-            dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "DataServices", sdk]),
+            dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "DataServices", "Examples", sdk]),
         .target(
             name: "EdgeCLI",
             dependencies: [
                 "EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "Watcher", "BuildServer", "DataServices",
-                "Gateway", sdk,
+                "Examples", "Gateway", sdk,
             ]),
         .executableTarget(name: "edge-dev", dependencies: ["CSystem", "EdgeSystem", "EdgeCLI"]),
         .executableTarget(
@@ -85,6 +87,7 @@ let package = Package(
                 "Gateway", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "EdgeSystem", "EdgeTestSupport", sdk,
             ]),
         .testTarget(name: "EdgeCLITests", dependencies: ["EdgeCLI", "EdgeSystem"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["Examples", "EdgeSystem", "EdgeHTTP", "EdgeTestSupport"]),
         .testTarget(
             name: "DataServicesTests", dependencies: ["DataServices", "EdgeSystem", "EdgeTestSupport", sdk]),
         .testTarget(

@@ -31,6 +31,8 @@ public enum DevEvent: Sendable {
         name: String, diagnostics: [Diagnostic], milliseconds: Double, serving: Int?, dependents: [String])
     /// A configuration file could not be read; the previous configuration stays in force.
     case configurationFailed(file: String, line: Int?, message: String)
+    /// An endpoint's examples ran against `version` after a swap.
+    case examplesRan(endpoint: String, version: Int, passed: Int, total: Int, failure: String?, milliseconds: Double)
     /// A request a handler endpoint answered, as the journal recorded it (its summary).
     case request(JSONValue)
     /// Migrations of a database applied (in order), by file name without `.sql`.

@@ -88,6 +88,14 @@ extension DevEvent {
                     ("changed", .array(changed.map { .string($0) })), ("removed", .array(removed.map { .string($0) })),
                 ])
             ]
+        case .examplesRan(let endpoint, let version, let passed, let total, let failure, let milliseconds):
+            return [
+                .object([
+                    ("type", "examples"), ("time", .string(ISOTime.format(time(nil)))), ("endpoint", .string(endpoint)),
+                    ("version", JSONValue(version)), ("passed", JSONValue(passed)), ("total", JSONValue(total)),
+                    ("failure", JSONValue(failure)), ("durationMs", JSONValue((milliseconds * 10).rounded() / 10)),
+                ])
+            ]
         case .request(let summary):
             guard case .object(let members) = summary else { return [] }
             return [.object([("type", "request")] + members)]

@@ -18,12 +18,17 @@ extension DevServer {
         var liveReload: Bool
         var firstBuild: AsyncGate?
         var env = Environment()
+        /// Services other than the project's (an example run's scratch namespace).
+        var services: (any ServiceProvider)?
     }
 
     public func reply(to incoming: IncomingRequest) -> Reply {
         let path = incoming.request.path
         if path.hasPrefix("/_edge/") || path == "/_edge" {
             return answerInternal(incoming)
+        }
+        if incoming.isLoopback, let run = exampleRun(for: incoming) {
+            return answerExample(run, incoming)
         }
         let (match, routed) = state.withLock { state -> (RouteTable.Match, Endpoint?) in
             let match = state.routes.match(method: incoming.request.method, path: path)
@@ -92,7 +97,7 @@ extension DevServer {
         let handler = requestGuard.handler
         let context = Context(
             endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,
-            logSink: logSink, state: endpoint.store, env: endpoint.env, services: services)
+            logSink: logSink, state: endpoint.store, env: endpoint.env, services: endpoint.services ?? services)
         let response = await registry.execute(requestGuard, context: context, request: request)
         return withLiveReload(response, handler.endpointID, version: handler.version, endpoint)
     }

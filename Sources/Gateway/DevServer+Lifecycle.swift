@@ -144,6 +144,10 @@ extension DevServer {
         if replaced, !swap.draining, let old = swap.oldVersion {
             report(.retired(endpoint: id, version: old, reason: .idle))
         }
+        if runsExamples, !exampleFiles(id).isEmpty {
+            let version = swap.newVersion
+            Task.detached { await self.runExamples(id, version: version) }
+        }
     }
 
     /// True while `generation` is the newest rebuild of `id` and `id` is still an endpoint.

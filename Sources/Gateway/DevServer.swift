@@ -33,6 +33,16 @@ public final class DevServer: HTTPResponder, Sendable {
     public let services: ProjectServices
     /// The last requests handler endpoints answered (`/_edge/requests`); nil with `--no-journal`.
     public let journal: RequestJournal?
+    /// Example runs in progress, by the token their requests carry.
+    let exampleRuns = Mutex<[String: ExampleRun]>([:])
+    private let port = Atomic<Int>(0)
+    /// The port this server listens on (0 until `listening(on:)`), for the examples' requests.
+    public var listeningPort: Int { port.load(ordering: .acquiring) }
+    /// Whether examples run after each successful swap.
+    public let runsExamples: Bool
+
+    /// Tells the server its own port, once it listens.
+    public func listening(on port: Int) { self.port.store(port, ordering: .releasing) }
     let locator: CrashLocator
 
     struct BuildSummary: Sendable {
@@ -63,6 +73,8 @@ public final class DevServer: HTTPResponder, Sendable {
         let store: StateStore
         /// `ctx.env`: made again when the configuration files or the manifest change.
         var env = Environment()
+        /// The last run of the endpoint's examples.
+        var examples: ExampleSummary?
     }
 
     struct LibraryRecord: Sendable {
@@ -94,14 +106,16 @@ public final class DevServer: HTTPResponder, Sendable {
         project: Project, compiler: HandlerCompiler, drainTimeout: Duration = HandlerRegistry.defaultDrainTimeout,
         firstBuildWait: Duration = .seconds(60), handlerTimeout: Duration = .seconds(30), restarts: Int = 0,
         liveReload: Bool = true, listenHost: String = "127.0.0.1", inFlightTable: SharedCounters? = nil,
-        journal: RequestJournal? = RequestJournal(), keptVersions: Int = 10,
+        journal: RequestJournal? = RequestJournal(), keptVersions: Int = 10, runsExamples: Bool = true,
+        dataDirectory: String? = nil,
         report: @escaping @Sendable (DevEvent) -> Void = { _ in }
     ) {
         self.project = project
         self.compiler = compiler
         self.journal = journal
+        self.runsExamples = runsExamples
         self.services = ProjectServices(
-            dataDirectory: FilePath.join(project.edgeDirectory, "data"), handlersDirectory: project.handlersDirectory,
+            dataDirectory: dataDirectory ?? FilePath.join(project.edgeDirectory, "data"), handlersDirectory: project.handlersDirectory,
             display: { project.displayPath($0) })
         self.registry = HandlerRegistry(buildRoot: project.buildRoot, inFlightTable: inFlightTable)
         registry.keptVersions = keptVersions

@@ -17,6 +17,7 @@ enum EdgeDev {
         (DataCommands.state, DataCommands.runState),
         (DataCommands.clean, DataCommands.runClean),
         (ReplayCommand.spec, ReplayCommand.run),
+        (TestCommand.spec, TestCommand.run),
     ]
 
     static func main() async {
@@ -39,6 +40,7 @@ enum EdgeDev {
             // (The supervisor of `serve` loads no handler, so it does without.)
             let loadsHandlers =
                 command.spec.name == BuildCommand.spec.name || command.spec.name == EditorCommand.spec.name
+                || command.spec.name == TestCommand.spec.name
                 || (command.spec.name == ServeCommand.spec.name
                     && (Supervisor.isGateway || !ServeCommand.Options(parsed).restart))
             if loadsHandlers { FoundationOnTheMainThread.load() }

@@ -162,6 +162,7 @@ public enum ServeCommand {
         }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         HostLog.line("listening on http://\(host):\(server.port)")
+        devServer.listening(on: server.port)
         // At once, not after the first builds: other commands (`routes`, `db reset`, `clean`)
         // must know from the first request on that this project is being served.
         let record = ServerRecord(
