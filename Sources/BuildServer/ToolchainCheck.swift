@@ -15,10 +15,16 @@ public enum ToolchainCheck {
         guard access(frontend, X_OK) == 0 else { return nil }
         let output = FilePath.join(scratch, "swift-version-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).txt")
         defer { unlink(output) }
-        guard (try? await Subprocess.run(frontend, ["--version"], outputFile: output, timeout: .seconds(10))) == 0,
-            let text = try? FilePath.readText(output)
-        else { return nil }
-        return text.split(separator: "\n").first { $0.contains("Swift version") }.map(String.init)
+        // A few tries: starting a program can fail for a moment (ETXTBSY while another process
+        // still has it open for writing, say).
+        for attempt in 0..<3 {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(50)) }
+            guard (try? await Subprocess.run(frontend, ["--version"], outputFile: output, timeout: .seconds(10))) == 0,
+                let text = try? FilePath.readText(output)
+            else { continue }
+            return text.split(separator: "\n").first { $0.contains("Swift version") }.map(String.init)
+        }
+        return nil
     }
 
     /// What to tell the user when `languageServer` (a sourcekit-lsp binary) is from another Swift

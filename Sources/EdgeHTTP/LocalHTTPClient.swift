@@ -54,7 +54,8 @@ public enum LocalHTTPClient {
             fields.append((String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " })))
         }
         var payload = Array(received[end.upperBound...])
-        if fields.contains(where: { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased().contains("chunked") }) {
+        if fields.contains(where: { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased().contains("chunked") })
+        {
             payload = dechunk(payload)
         }
         return (status, fields, payload)
@@ -64,7 +65,8 @@ public enum LocalHTTPClient {
         var out: [UInt8] = []
         var rest = bytes[...]
         while let lineEnd = rest.firstRange(of: [13, 10]) {
-            let sizeText = String(decoding: rest[..<lineEnd.lowerBound], as: UTF8.self)
+            let sizeText =
+                String(decoding: rest[..<lineEnd.lowerBound], as: UTF8.self)
                 .split(separator: ";").first.map { $0.filter { $0 != " " } } ?? ""
             guard let size = Int(sizeText, radix: 16), size > 0 else { break }
             let start = lineEnd.upperBound

@@ -172,7 +172,8 @@ public enum ExampleRunner {
     /// Why the assertion does not hold, or nil when it does.
     static func check(_ assertion: HurlFile.Assert, expected: HurlFile.Value?, _ answer: Answer) -> String? {
         let found = answer.evaluate(assertion.query)
-        if case .jsonPath = assertion.query, (try? JSONValue.parse(String(decoding: answer.body, as: UTF8.self))) == nil {
+        if case .jsonPath = assertion.query, (try? JSONValue.parse(String(decoding: answer.body, as: UTF8.self))) == nil
+        {
             return "the body is not JSON"
         }
         if assertion.predicate == .exists { return found == nil ? "nothing there" : nil }
@@ -184,7 +185,9 @@ public enum ExampleRunner {
             return same == (assertion.predicate == .equals) ? nil : "actual \(actual)"
         case .contains:
             guard case .string(let needle)? = expected else { return "contains takes a string" }
-            if case .json(.array(let items)) = found { return items.contains(.string(needle)) ? nil : "actual \(actual)" }
+            if case .json(.array(let items)) = found {
+                return items.contains(.string(needle)) ? nil : "actual \(actual)"
+            }
             return found.text.contains(needle) ? nil : "actual \(actual)"
         case .startsWith:
             guard case .string(let prefix)? = expected else { return "startsWith takes a string" }

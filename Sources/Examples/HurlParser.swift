@@ -39,7 +39,9 @@ public enum HurlParser {
                     continue
                 }
                 if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") {
-                    throw fail("section \(trimmed) is not supported in a request (edge-dev supports headers and a body)", index + 1)
+                    throw fail(
+                        "section \(trimmed) is not supported in a request (edge-dev supports headers and a body)",
+                        index + 1)
                 }
                 if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") {
                     // JSON: up to the HTTP line.
@@ -48,7 +50,9 @@ public enum HurlParser {
                         body.append(lines[index])
                         index += 1
                     }
-                    while body.last.map({ $0.trimmed.isEmpty || $0.trimmed.hasPrefix("#") }) == true { body.removeLast() }
+                    while body.last.map({ $0.trimmed.isEmpty || $0.trimmed.hasPrefix("#") }) == true {
+                        body.removeLast()
+                    }
                     entry.body = body.joined(separator: "\n")
                     break
                 }
@@ -73,7 +77,9 @@ public enum HurlParser {
                 guard let colon = line.firstIndex(of: ":"), !line[..<colon].trimmed.isEmpty,
                     !line[..<colon].contains(" ")
                 else {
-                    throw fail("expected a header (Name: value), a body or an HTTP line, got '\(trimmed.prefix(60))'", index + 1)
+                    throw fail(
+                        "expected a header (Name: value), a body or an HTTP line, got '\(trimmed.prefix(60))'",
+                        index + 1)
                 }
                 guard entry.body == nil else { throw fail("a header after the body", index + 1) }
                 entry.headers.append((line[..<colon].trimmed, line[line.index(after: colon)...].trimmed))
@@ -106,7 +112,9 @@ public enum HurlParser {
                 if HurlFile.methods.contains(first) { break }
                 if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") {
                     guard trimmed == "[Asserts]" || trimmed == "[Captures]" else {
-                        throw fail("section \(trimmed) is not supported (edge-dev supports [Captures] and [Asserts])", index + 1)
+                        throw fail(
+                            "section \(trimmed) is not supported (edge-dev supports [Captures] and [Asserts])",
+                            index + 1)
                     }
                     section = trimmed
                     index += 1
@@ -145,7 +153,8 @@ public enum HurlParser {
         let query = try self.query(&rest, line: line, path: path)
         rest = Substring(rest.trimmed)
         if rest.hasPrefix("not ") {
-            throw HurlFile.SyntaxError(file: path, line: line, message: "'not' is not supported; use != or a positive assert")
+            throw HurlFile.SyntaxError(
+                file: path, line: line, message: "'not' is not supported; use != or a positive assert")
         }
         let word = rest.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
         guard let predicate = HurlFile.Predicate(rawValue: word) else {
@@ -213,7 +222,9 @@ public enum HurlParser {
             }
             return .string(out)
         }
-        throw HurlFile.SyntaxError(file: path, line: line, message: "expected a value (\"text\", a number, true, false or null), got '\(text)'")
+        throw HurlFile.SyntaxError(
+            file: path, line: line, message: "expected a value (\"text\", a number, true, false or null), got '\(text)'"
+        )
     }
 }
 

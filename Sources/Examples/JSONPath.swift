@@ -11,7 +11,8 @@ public struct JSONPath: Sendable, Equatable {
 
     public init(_ text: String, line: Int, file: String) throws(HurlFile.SyntaxError) {
         func fail(_ why: String) -> HurlFile.SyntaxError {
-            HurlFile.SyntaxError(file: file, line: line, message: "jsonpath \"\(text)\": \(why) (supported: $, .name, ['name'], [n])")
+            HurlFile.SyntaxError(
+                file: file, line: line, message: "jsonpath \"\(text)\": \(why) (supported: $, .name, ['name'], [n])")
         }
         var rest = Substring(text)
         guard rest.hasPrefix("$") else { throw fail("it must start with $") }

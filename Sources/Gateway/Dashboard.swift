@@ -16,6 +16,9 @@ enum Dashboard {
         <header><h1>edge-dev</h1><span id="live" class="badge">live updates need JavaScript</span>
         <span class="muted">\(ErrorPage.escape(project.handlersDirectory))</span></header>
         <main><section id="endpoints">\(fragment(status: status, data: data, project: project))</section>
+        <section id="requests-view"><h2>Requests</h2><div class="requests"><table id="requests"><thead><tr><th>#</th>\
+        <th>Request</th><th>Status</th><th>Endpoint</th><th>ms</th></tr></thead><tbody></tbody></table>\
+        <div id="request-detail" class="muted">Pick a request to see its headers and bodies, and replay it on any kept version.</div></div></section>
         <section><h2>Events</h2><ul id="events" class="events"><li class="muted">Events appear here as they happen.</li></ul></section>
         </main><script>\(script)</script></body></html>
         """
@@ -172,6 +175,9 @@ enum Dashboard {
         .diag{margin:.6em 0}.place{font-weight:600;color:#b00}pre{background:#f6f6f6;padding:.5em;overflow:auto;margin:.3em 0}
         .events{font:12px/1.5 ui-monospace,monospace;list-style:none;padding-left:0;max-height:20em;overflow:auto}
         .data h3{font-size:1em;margin:1em 0 .3em}.data td{font:12px/1.4 ui-monospace,monospace}
+        .requests{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1em}#requests tbody tr{cursor:pointer}
+        #requests tr.picked{background:#eef4ff}#request-detail pre{max-height:18em}.diff .add{color:#1a7f37}.diff .del{color:#cf222e}
+        #request-detail button{margin:.2em .4em .2em 0}
         button[data-reset]{font-size:.8em;margin-left:.6em;border:1px solid #cf222e;color:#cf222e;background:#fff;border-radius:.3em;cursor:pointer}
         """
 
@@ -197,11 +203,45 @@ enum Dashboard {
             fetch('/_edge/data/reset',{method:'POST',headers:{'Content-Type':'application/json'},body:b.getAttribute('data-reset')})
               .then(function(r){return r.json();}).then(function(j){var d=document.getElementById('data-result');
                 if(d)d.textContent=j.reset||j.message||'';refresh();});});
+          var rows=document.querySelector('#requests tbody'),detail=document.getElementById('request-detail');
+          function esc(t){return String(t).replace(/[&<>"']/g,function(c){return '&#'+c.charCodeAt(0)+';';});}
+          function pretty(b){if(!b)return '';var t=b.text!==undefined?b.text:'(base64) '+b.base64;
+            try{t=JSON.stringify(JSON.parse(t),null,2);}catch(e){}return t+(b.truncated?'\\n… truncated ('+b.size+' bytes received)':'');}
+          function loadRequests(){fetch('/_edge/requests?limit=100',{cache:'no-store'}).then(function(r){return r.json();})
+            .then(function(j){rows.innerHTML=j.requests.map(function(q){return '<tr data-id="'+q.id+'"><td>'+q.id+'</td><td><code>'
+              +esc(q.method+' '+q.target)+'</code></td><td>'+q.status+(q.failure?' <span class="bad">'+esc(q.failure)+'</span>':'')
+              +'</td><td>'+esc(q.endpoint)+' v'+q.version+'</td><td>'+q.durationMs+'</td></tr>';}).join('');}).catch(function(){});}
+          function showDiff(j){var d=j.diff,h='<h3>replayed on v'+j.replayed.version+': '+j.replayed.status+' (recorded v'+j.original.version+': '+j.original.status+')</h3>';
+            if(d.same){h+='<p class="ok">same status, headers and body</p>';}else{h+='<pre class="diff">';
+              (d.headers||[]).forEach(function(x){h+='<span class="del">- '+esc(x.name+': '+x.original)+'</span>\\n<span class="add">+ '+esc(x.name+': '+x.replayed)+'</span>\\n';});
+              if(d.body&&d.body.changes)d.body.changes.forEach(function(c){h+=esc(c.path)+': <span class="del">'+esc(JSON.stringify(c.original))+'</span> → <span class="add">'+esc(JSON.stringify(c.replayed))+'</span>\\n';});
+              if(d.body&&d.body.lines)d.body.lines.forEach(function(l){h+='<span class="'+(l[0]==='+'?'add':l[0]==='-'?'del':'')+'">'+esc(l)+'</span>\\n';});
+              h+='</pre>';}
+            document.getElementById('replay-result').innerHTML=h;}
+          function showRequest(id){fetch('/_edge/requests/'+id,{cache:'no-store'}).then(function(r){return r.json();}).then(function(q){
+            var h='<h3>#'+q.id+' <code>'+esc(q.method+' '+q.target)+'</code> → '+q.status+' in '+q.durationMs+' ms, '+esc(q.endpoint)+' v'+q.version+'</h3>';
+            h+='<div>'+(q.keptVersions||[]).map(function(v){return '<button data-replay="'+v+'">replay on v'+v+'</button>';}).join('')
+              +'<button data-save="1">save as example</button></div><div id="replay-result"></div>';
+            h+='<b>Request headers</b><pre>'+esc(q.headers.map(function(f){return f.name+': '+f.value;}).join('\\n'))+'</pre>';
+            h+='<b>Request body</b><pre>'+esc(pretty(q.body))+'</pre><b>Response headers</b><pre>'
+              +esc(q.responseHeaders.map(function(f){return f.name+': '+f.value;}).join('\\n'))+'</pre><b>Response body</b><pre>'+esc(pretty(q.responseBody))+'</pre>';
+            detail.className='';detail.innerHTML=h;detail.setAttribute('data-id',q.id);detail.setAttribute('data-method',q.method);});}
+          rows.addEventListener('click',function(ev){var tr=ev.target.closest('tr[data-id]');if(!tr)return;
+            Array.prototype.forEach.call(rows.children,function(r){r.className='';});tr.className='picked';showRequest(tr.getAttribute('data-id'));});
+          detail.addEventListener('click',function(ev){var id=detail.getAttribute('data-id'),m=detail.getAttribute('data-method');
+            var b=ev.target.closest('button[data-replay]');
+            if(b){if(['GET','HEAD','OPTIONS'].indexOf(m)<0&&!window.confirm('Replay '+m+' on v'+b.getAttribute('data-replay')+'? It runs the handler again, with its side effects.'))return;
+              fetch('/_edge/requests/'+id+'/replay',{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify({version:+b.getAttribute('data-replay')})})
+                .then(function(r){return r.json();}).then(function(j){if(j.diff)showDiff(j);else document.getElementById('replay-result').textContent=j.message||'';});return;}
+            if(ev.target.closest('button[data-save]')){fetch('/_edge/requests/'+id+'/example',{method:'POST',headers:{'Content-Type':'application/json'},body:'{}'})
+              .then(function(r){return r.json();}).then(function(j){document.getElementById('replay-result').textContent=j.saved?'saved '+j.saved:(j.message||'');});}});
+          loadRequests();
           var source=new EventSource('/_edge/events');
           source.onopen=function(){live.textContent='live';live.className='badge on';};
           source.onerror=function(){live.textContent='reconnecting…';live.className='badge off';};
           source.onmessage=function(m){var e=JSON.parse(m.data);
             if(e.type==='snapshot'){if(!first)refresh();first=false;return;}
+            if(e.type==='request'){clearTimeout(window.requestsTimer);window.requestsTimer=setTimeout(loadRequests,100);return;}
             if(list.firstElementChild&&list.firstElementChild.className==='muted')list.innerHTML='';
             var item=document.createElement('li');item.className='event '+e.type;
             item.textContent=(e.time||'').slice(11,19)+'  '+describe(e);list.insertBefore(item,list.firstChild);

@@ -74,12 +74,15 @@ extension DevServer {
                         do {
                             let parsed = try HurlParser.parse(try FilePath.readText(file), path: shown)
                             continuation.resume(
-                                returning: ExampleRunner.run(parsed, port: port, headers: [(Self.exampleHeader, token)]))
+                                returning: ExampleRunner.run(parsed, port: port, headers: [(Self.exampleHeader, token)])
+                            )
                         } catch {
                             continuation.resume(
                                 returning: ExampleRunner.Outcome(
                                     file: shown, requests: 0,
-                                    failure: (error as? HurlFile.SyntaxError).map { "\($0.file):\($0.line): \($0.message)" }
+                                    failure: (error as? HurlFile.SyntaxError).map {
+                                        "\($0.file):\($0.line): \($0.message)"
+                                    }
                                         ?? "\(shown): cannot read it: \(error)", durationMilliseconds: 0))
                         }
                     }
@@ -113,14 +116,21 @@ extension DevServer {
     /// A request of an example run: to the run's version, in its namespace.
     func answerExample(_ run: ExampleRun, _ incoming: IncomingRequest) -> Reply {
         var request = incoming.request
-        guard case .found(let id, let parameters) = state.withLock({ $0.routes.match(method: request.method, path: request.path) })
+        guard
+            case .found(let id, let parameters) = state.withLock({
+                $0.routes.match(method: request.method, path: request.path)
+            })
         else {
             return .now(ErrorPage.response(.notFound("no route for \(request.path)"), for: incoming), tag: "example")
         }
         request.pathParameters = parameters
-        guard let handler = registry.keptVersion(id, id == run.endpoint ? run.version : (registry.handler(for: id)?.version ?? -1))
+        guard
+            let handler = registry.keptVersion(
+                id, id == run.endpoint ? run.version : (registry.handler(for: id)?.version ?? -1))
         else {
-            return .now(ErrorPage.response(.serviceUnavailable("'\(id)' has no version to run examples on"), for: incoming), tag: "example")
+            return .now(
+                ErrorPage.response(.serviceUnavailable("'\(id)' has no version to run examples on"), for: incoming),
+                tag: "example")
         }
         let env = state.withLock { $0.records[id]?.env } ?? Environment()
         var endpoint = Endpoint(store: id == run.endpoint ? run.store : StateStore(), liveReload: false, env: env)

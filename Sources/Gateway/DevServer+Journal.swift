@@ -1,6 +1,7 @@
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
+import Examples
 import Glibc
 import HandlerRuntime
 
@@ -76,6 +77,17 @@ extension DevServer {
                 document = .object(members)
             }
             return .now(Self.page(document.serialized, type: "application/json"), tag: "_edge")
+        }
+        if incoming.request.method == "POST",
+            incoming.request.headers.first("Content-Type")?.lowercased().hasPrefix("application/json") != true
+        {
+            // A form post from another site could not set this type without a CORS preflight.
+            return .now(
+                ErrorPage.response(.badRequest("send JSON (Content-Type: application/json)"), for: incoming),
+                tag: "_edge")
+        }
+        if parts.count == 2, parts[1] == "example", incoming.request.method == "POST" {
+            return .now(saveExample(entry, incoming), tag: "_edge")
         }
         guard parts.count == 2, parts[1] == "replay", incoming.request.method == "POST" else {
             return .now(
@@ -161,6 +173,31 @@ extension DevServer {
                             ("status", .object([("original", JSONValue(entry.status)), ("replayed", 500)])),
                         ]))
                 }))
+    }
+
+    /// `POST /_edge/requests/<id>/example`: writes the request as
+    /// `handlers/<endpoint>/examples/<method>-<path>-<id>.hurl` with its status and body.
+    func saveExample(_ entry: JournalEntry, _ incoming: IncomingRequest) -> Response {
+        let text = HurlWriter.example(
+            method: entry.method, target: entry.target, headers: entry.headers.map { ($0.name, $0.value) },
+            body: entry.bodyTruncated ? nil : String(validating: entry.body, as: UTF8.self), status: entry.status,
+            responseBody: entry.responseTruncated ? nil : String(validating: entry.responseBody, as: UTF8.self))
+        let slug = entry.path.unicodeScalars.map { scalar -> String in
+            let c = Character(scalar)
+            return c.isASCII && (c.isLetter || c.isNumber) ? String(c) : "-"
+        }.joined().split(separator: "-").joined(separator: "-")
+        let folder = FilePath.join(project.endpointDirectory(entry.endpoint), "examples")
+        let path = FilePath.join(
+            folder, "\(entry.method.lowercased())-\(slug.isEmpty ? "root" : slug)-\(entry.id).hurl")
+        do {
+            try FilePath.createDirectories(folder)
+            try FilePath.write(text, to: path)
+        } catch {
+            return ErrorPage.response(.internal("cannot write \(project.displayPath(path)): \(error)"), for: incoming)
+        }
+        return Self.page(
+            JSONValue.object([("saved", .string(project.displayPath(path))), ("text", .string(text))]).serialized,
+            type: "application/json")
     }
 
     static func side(version: Int, status: Int, headers: [HTTPHeaders.Field], body: [UInt8], size: Int) -> JSONValue {

@@ -26,6 +26,11 @@ extension DevServer {
                 routeError: record.manifestError?.diagnostic, crashes: record.crashes,
                 lastCrash: record.lastCrash.map {
                     StatusDocument.Crash(message: $0.message, time: $0.time, version: $0.version, location: $0.location)
+                },
+                examples: record.examples.map {
+                    StatusDocument.Examples(
+                        version: $0.version, passed: $0.passed, total: $0.total, failure: $0.failure,
+                        milliseconds: $0.milliseconds)
                 })
         }
         var document = StatusDocument(

@@ -115,7 +115,8 @@ public final class DevServer: HTTPResponder, Sendable {
         self.journal = journal
         self.runsExamples = runsExamples
         self.services = ProjectServices(
-            dataDirectory: dataDirectory ?? FilePath.join(project.edgeDirectory, "data"), handlersDirectory: project.handlersDirectory,
+            dataDirectory: dataDirectory ?? FilePath.join(project.edgeDirectory, "data"),
+            handlersDirectory: project.handlersDirectory,
             display: { project.displayPath($0) })
         self.registry = HandlerRegistry(buildRoot: project.buildRoot, inFlightTable: inFlightTable)
         registry.keptVersions = keptVersions

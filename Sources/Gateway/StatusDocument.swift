@@ -21,6 +21,16 @@ package struct StatusDocument: Sendable, Equatable {
         package var routeError: Diagnostic?
         package var crashes: Int
         package var lastCrash: Crash?
+        /// The last run of the endpoint's examples.
+        package var examples: Examples? = nil
+    }
+
+    package struct Examples: Sendable, Equatable {
+        package var version: Int
+        package var passed: Int
+        package var total: Int
+        package var failure: String?
+        package var milliseconds: Double
     }
 
     package struct Build: Sendable, Equatable {
@@ -162,6 +172,16 @@ extension StatusDocument.Endpoint {
             ("routeError", routeError?.json ?? .null),
             ("crashes", JSONValue(crashes)),
             ("lastCrash", lastCrash?.json ?? .null),
+            (
+                "examples",
+                examples.map {
+                    .object([
+                        ("version", JSONValue($0.version)), ("passed", JSONValue($0.passed)),
+                        ("total", JSONValue($0.total)), ("failure", JSONValue($0.failure)),
+                        ("durationMs", JSONValue(($0.milliseconds * 10).rounded() / 10)),
+                    ])
+                } ?? .null
+            ),
         ])
     }
 }

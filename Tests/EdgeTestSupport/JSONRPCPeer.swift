@@ -10,6 +10,7 @@ import Glibc
 package final class JSONRPCPeer {
     package struct Failure: Error, CustomStringConvertible {
         package let description: String
+        package init(description: String) { self.description = description }
     }
 
     package let pid: pid_t

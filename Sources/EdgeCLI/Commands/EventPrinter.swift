@@ -129,10 +129,12 @@ final class EventPrinter: Sendable {
             break  // the access log says it
         case .examplesRan(let id, let version, let passed, let total, let failure, let milliseconds):
             if let failure {
-                HostLog.err("\(style.bold(id)) v\(version): \(style.red("\(passed)/\(total) examples pass")): \(failure)\n")
+                HostLog.err(
+                    "\(style.bold(id)) v\(version): \(style.red("\(passed)/\(total) examples pass")): \(failure)\n")
             } else {
                 HostLog.line(
-                    "\(style.bold(id)) v\(version): \(style.green("\(passed)/\(total) examples pass")) (\(Int(milliseconds)) ms)")
+                    "\(style.bold(id)) v\(version): \(style.green("\(passed)/\(total) examples pass")) (\(Int(milliseconds)) ms)"
+                )
             }
         case .migrationsApplied(let database, let names):
             HostLog.line("database \(style.bold(database)): applied \(names.joined(separator: ", "))")

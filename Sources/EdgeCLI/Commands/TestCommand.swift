@@ -28,7 +28,8 @@ public enum TestCommand {
         let testProject = project.building(into: FilePath.join(project.edgeDirectory, "test-build"))
         let compiler: HandlerCompiler
         do {
-            compiler = try HandlerCompiler(project: testProject, mode: arguments[CommonOptions.release] ? .release : .debug)
+            compiler = try HandlerCompiler(
+                project: testProject, mode: arguments[CommonOptions.release] ? .release : .debug)
         } catch {
             HostLog.err("error: \(error)\n")
             return 1
@@ -128,7 +129,8 @@ public enum TestCommand {
         let failures = results.filter { !$0.outcome.passed }.count
         let seconds = results.reduce(0) { $0 + $1.outcome.durationMilliseconds } / 1000
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites name=\"edge-dev test\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(seconds)\">\n"
+        xml +=
+            "<testsuites name=\"edge-dev test\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(seconds)\">\n"
         var endpoints: [String] = []
         for result in results where !endpoints.contains(result.endpoint) { endpoints.append(result.endpoint) }
         for endpoint in endpoints {
@@ -138,10 +140,12 @@ public enum TestCommand {
             for result in cases {
                 let outcome = result.outcome
                 let name = FilePath.lastComponent(outcome.file)
-                xml += "    <testcase classname=\"\(escape(endpoint))\" name=\"\(escape(name))\" file=\"\(escape(outcome.file))\" "
+                xml +=
+                    "    <testcase classname=\"\(escape(endpoint))\" name=\"\(escape(name))\" file=\"\(escape(outcome.file))\" "
                 xml += "time=\"\(outcome.durationMilliseconds / 1000)\""
                 if let failure = outcome.failure {
-                    xml += ">\n      <failure message=\"\(escape(failure))\">\(escape(failure))</failure>\n    </testcase>\n"
+                    xml +=
+                        ">\n      <failure message=\"\(escape(failure))\">\(escape(failure))</failure>\n    </testcase>\n"
                 } else {
                     xml += "/>\n"
                 }
