@@ -11,6 +11,8 @@ public final class EventHub: Sendable {
 
     private let subscribers = Mutex<[Int: Subscriber]>([:])
     private let nextID = Atomic<Int>(0)
+    /// How many subscribe; read on every request (no lock), kept in step under the lock.
+    private let count = Atomic<Int>(0)
 
     public init() {}
 
@@ -18,16 +20,22 @@ public final class EventHub: Sendable {
     @discardableResult
     public func subscribe(_ subscriber: @escaping Subscriber) -> Int {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        subscribers.withLock { $0[id] = subscriber }
+        subscribers.withLock {
+            $0[id] = subscriber
+            count.store($0.count, ordering: .releasing)
+        }
         return id
     }
 
     public func unsubscribe(_ id: Int) {
-        _ = subscribers.withLock { $0.removeValue(forKey: id) }
+        subscribers.withLock {
+            $0.removeValue(forKey: id)
+            count.store($0.count, ordering: .releasing)
+        }
     }
 
     /// True while someone listens (the dashboard): work for an event can be skipped otherwise.
-    public var hasSubscribers: Bool { !subscribers.withLock { $0.isEmpty } }
+    public var hasSubscribers: Bool { count.load(ordering: .acquiring) > 0 }
 
     public func publish(_ event: DevEvent) {
         let current = subscribers.withLock { $0 }

@@ -231,7 +231,8 @@ import Testing
         let theirs = await ToolchainCheck.versionLine(ofCompilerIn: other, scratch: scratch.root)
         #expect(
             theirs == "Swift version 5.10 (swift-5.10-RELEASE)",
-            "the fake compiler run by hand: \((try? runCommand([FilePath.join(other, "swift-frontend"), "--version"])).map { "\($0.status) \($0.output)" } ?? "cannot run")")
+            "the fake compiler run by hand: \((try? runCommand([FilePath.join(other, "swift-frontend"), "--version"])).map { "\($0.status) \($0.output)" } ?? "cannot run")"
+        )
         let problem = try #require(
             await ToolchainCheck.mismatch(
                 languageServer: FilePath.join(other, "sourcekit-lsp"), toolchain: toolchain, scratch: scratch.root))

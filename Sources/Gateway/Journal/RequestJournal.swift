@@ -52,17 +52,26 @@ public final class RequestJournal: Sendable {
     }
 
     public let limits: Limits
+    /// A fixed ring of `maxEntries` slots: recording overwrites the oldest slot, and the entry
+    /// it replaces is released after the lock (freeing its strings is the costly part).
     private struct State {
-        var entries: [JournalEntry] = []
-        /// Index of the oldest entry in `entries` still kept (a ring without moving elements).
-        var start = 0
+        var slots: [JournalEntry?]
+        /// Where the next entry goes.
+        var next = 0
+        var count = 0
         var bytes = 0
         var nextID = 1
+        /// Each slot's cost, so evicting reads no strings.
+        var costs: [Int]
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
+        state = Mutex(
+            State(
+                slots: Array(repeating: nil, count: limits.maxEntries),
+                costs: Array(repeating: 0, count: limits.maxEntries)))
     }
 
     /// Keeps `entry` (its id assigned here); returns the id.
@@ -73,32 +82,51 @@ public final class RequestJournal: Sendable {
         if entry.responseBody.count > limits.maxBodyBytes {
             entry.responseBody = Array(entry.responseBody.prefix(limits.maxBodyBytes))
         }
-        let size = entry.bytes
-        return state.withLock { state in
+        let cost = entry.bytes
+        let capacity = limits.maxEntries
+        let maxBytes = limits.maxBytes
+        // What the lock hands back to be freed after it: the slot's old entry, and (rarely)
+        // more when over the byte budget.
+        var releasedOne: JournalEntry?
+        var released: [JournalEntry] = []
+        let id = state.withLock { state -> Int in
             entry.id = state.nextID
             state.nextID += 1
-            state.entries.append(entry)
-            state.bytes += size
-            while state.entries.count - state.start > limits.maxEntries
-                || (state.bytes > limits.maxBytes && state.entries.count - state.start > 1)
-            {
-                state.bytes -= state.entries[state.start].bytes
-                state.start += 1
+            let slot = state.next
+            if let old = state.slots[slot] {
+                releasedOne = old
+                state.bytes -= state.costs[slot]
+                state.count -= 1
             }
-            // Compact once the dropped prefix is as long as what is kept.
-            if state.start > 0 && state.start >= state.entries.count - state.start {
-                state.entries.removeFirst(state.start)
-                state.start = 0
+            state.slots[slot] = entry
+            state.costs[slot] = cost
+            state.bytes += cost
+            state.count += 1
+            state.next = (slot + 1) % capacity
+            // Over the byte budget: drop the oldest until within it (keeping the newest).
+            var oldest = (state.next - state.count + capacity) % capacity
+            while state.bytes > maxBytes && state.count > 1 {
+                if let old = state.slots[oldest] { released.append(old) }
+                state.slots[oldest] = nil
+                state.bytes -= state.costs[oldest]
+                state.count -= 1
+                oldest = (oldest + 1) % capacity
             }
             return entry.id
         }
+        _ = (releasedOne, released)  // freed here, outside the lock
+        return id
     }
 
     /// Entries kept now, newest first, that pass `filter`.
     public func entries(where filter: (JournalEntry) -> Bool = { _ in true }, limit: Int = .max) -> [JournalEntry] {
-        let kept = state.withLock { Array($0.entries[$0.start...]) }
+        let kept: [JournalEntry] = state.withLock { state in
+            (0..<state.count).compactMap { back in
+                state.slots[(state.next - 1 - back + 2 * limits.maxEntries) % limits.maxEntries]
+            }
+        }
         var found: [JournalEntry] = []
-        for entry in kept.reversed() where filter(entry) {
+        for entry in kept where filter(entry) {
             found.append(entry)
             if found.count == limit { break }
         }
@@ -108,14 +136,15 @@ public final class RequestJournal: Sendable {
     /// Entry `id`, if still kept (ids are consecutive, so this is an index, not a search).
     public func entry(_ id: Int) -> JournalEntry? {
         state.withLock { state in
-            guard let first = state.entries[state.start...].first else { return nil }
-            let index = state.start + (id - first.id)
-            return state.entries.indices.contains(index) && index >= state.start ? state.entries[index] : nil
+            let back = state.nextID - 1 - id
+            guard back >= 0, back < state.count else { return nil }
+            let entry = state.slots[(state.next - 1 - back + 2 * limits.maxEntries) % limits.maxEntries]
+            return entry?.id == id ? entry : nil
         }
     }
 
     /// How many entries and bytes are kept now.
     public var usage: (entries: Int, bytes: Int) {
-        state.withLock { ($0.entries.count - $0.start, $0.bytes) }
+        state.withLock { ($0.count, $0.bytes) }
     }
 }
