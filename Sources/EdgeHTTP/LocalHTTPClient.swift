@@ -23,9 +23,9 @@ public enum LocalHTTPClient {
     /// bytes of the answer (a chunked body decoded).
     public static func exchange(
         host: String = "127.0.0.1", port: Int, method: String, target: String, headers: [(String, String)],
-        body: [UInt8]
+        body: [UInt8], timeoutSeconds: Int = 35
     ) throws(SystemError) -> (status: Int, headers: [(String, String)], body: [UInt8]) {
-        let socket = try Socket.connect(host: host, port: port)
+        let socket = try Socket.connect(host: host, port: port, timeoutSeconds: timeoutSeconds)
         defer { socket.close() }
         var head = "\(method) \(target) HTTP/1.1\r\n"
         if !headers.contains(where: { $0.0.lowercased() == "host" }) { head += "Host: localhost\r\n" }

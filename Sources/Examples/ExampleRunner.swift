@@ -24,7 +24,7 @@ public enum ExampleRunner {
     /// `variables` start the templates (`base` is the server's URL).
     public static func run(
         _ file: HurlFile, host: String = "127.0.0.1", port: Int, headers extra: [(String, String)] = [],
-        variables: [String: String] = [:]
+        variables: [String: String] = [:], timeoutSeconds: Int = 35
     ) -> Outcome {
         let start = MonotonicClock.nanoseconds()
         var variables = variables
@@ -60,14 +60,20 @@ public enum ExampleRunner {
                 targetHost = parts.first.map(String.init) ?? host
                 if targetHost == "localhost" { targetHost = "127.0.0.1" }
                 targetPort = parts.count > 1 ? Int(parts[1]) ?? 80 : 80
+                guard targetHost == "127.0.0.1" || targetHost == "::1" || targetHost == "[::1]" else {
+                    return fail(
+                        entry.line, "examples talk to this machine only (a path, or http://localhost:...); got \(url)")
+                }
             } else if !url.hasPrefix("/") {
                 return fail(entry.line, "the URL must be a path (/todos) or http://...; got \(url)")
             }
             let response: (status: Int, headers: [(String, String)], body: [UInt8])
             do {
+                // The run's own headers go to this server only.
                 response = try LocalHTTPClient.exchange(
-                    host: targetHost, port: targetPort, method: entry.method, target: target, headers: headers + extra,
-                    body: Array((body ?? "").utf8))
+                    host: targetHost, port: targetPort, method: entry.method, target: target,
+                    headers: headers + (targetPort == port ? extra : []), body: Array((body ?? "").utf8),
+                    timeoutSeconds: timeoutSeconds)
             } catch {
                 return fail(entry.line, "the request failed: \(error)")
             }

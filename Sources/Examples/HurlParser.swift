@@ -33,12 +33,12 @@ public enum HurlParser {
             while index < lines.count {
                 let line = lines[index]
                 let trimmed = line.trimmed
-                if trimmed.hasPrefix("HTTP ") || trimmed == "HTTP" { break }
+                if trimmed.hasPrefix("HTTP") { break }
                 if trimmed.hasPrefix("#") || trimmed.isEmpty {
                     index += 1
                     continue
                 }
-                if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") {
+                if isSection(trimmed) {
                     throw fail(
                         "section \(trimmed) is not supported in a request (edge-dev supports headers and a body)",
                         index + 1)
@@ -91,7 +91,9 @@ public enum HurlParser {
             // The response line.
             let statusWords = lines[index].trimmed.split(separator: " ").map(String.init)
             entry.statusLine = index + 1
-            guard statusWords.count == 2 else { throw fail("expected 'HTTP <status>'", index + 1) }
+            guard statusWords.count == 2, statusWords[0] == "HTTP" else {
+                throw fail("expected 'HTTP <status>' (HTTP/1.1 and HTTP/2 are not in the subset)", index + 1)
+            }
             if statusWords[1] == "*" {
                 entry.status = nil
             } else if let status = Int(statusWords[1]), (100...599).contains(status) {
@@ -110,7 +112,7 @@ public enum HurlParser {
                 }
                 let first = trimmed.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
                 if HurlFile.methods.contains(first) { break }
-                if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") {
+                if isSection(trimmed) {
                     guard trimmed == "[Asserts]" || trimmed == "[Captures]" else {
                         throw fail(
                             "section \(trimmed) is not supported (edge-dev supports [Captures] and [Asserts])",
@@ -146,6 +148,12 @@ public enum HurlParser {
             entries.append(entry)
         }
         return HurlFile(path: path, entries: entries)
+    }
+
+    /// `[Asserts]`, `[QueryStringParams]`: a section header, not a JSON array.
+    static func isSection(_ line: String) -> Bool {
+        line.count > 2 && line.hasPrefix("[") && line.hasSuffix("]")
+            && line.dropFirst().dropLast().allSatisfy { $0.isLetter }
     }
 
     static func assertion(_ text: String, line: Int, path: String) throws(HurlFile.SyntaxError) -> HurlFile.Assert {

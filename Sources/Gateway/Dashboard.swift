@@ -40,7 +40,7 @@ enum Dashboard {
         }
         html += """
             <table><thead><tr><th>Endpoint</th><th>Route</th><th>State</th><th>Version</th>\
-            <th>Last build</th><th>Active</th><th>Draining</th><th>Crashes</th></tr></thead><tbody>
+            <th>Last build</th><th>Active</th><th>Draining</th><th>Crashes</th><th>Examples</th></tr></thead><tbody>
             """
         var problems = ""
         for endpoint in endpoints {
@@ -66,7 +66,7 @@ enum Dashboard {
                 <td><code>\(ErrorPage.escape(methods))</code> \(paths)</td>\
                 <td><span class="state \(state)">\(state)</span></td><td class="version">\(endpoint["version"] == .null ? "–" : "v" + number(endpoint["version"]))</td>\
                 <td>\(buildCell)</td><td>\(number(endpoint["activeRequests"]))</td><td>\(number(endpoint["drainingRequests"]))</td>\
-                <td>\(number(endpoint["crashes"]))</td></tr>
+                <td>\(number(endpoint["crashes"]))</td><td class="examples">\(examplesCell(endpoint["examples"]))</td></tr>
                 """
             problems += details(id: id, endpoint: endpoint, project: project)
         }
@@ -106,6 +106,17 @@ enum Dashboard {
             }
         }
         return html + "</tbody></table>"
+    }
+
+    /// The last example run: `2/2 pass on v5`, or the first failure.
+    private static func examplesCell(_ examples: JSONValue?) -> String {
+        guard let examples, examples != .null else { return "<span class=\"muted\">–</span>" }
+        let summary =
+            "\(number(examples["passed"]))/\(number(examples["total"])) pass on v\(number(examples["version"]))"
+        if case .string(let failure)? = examples["failure"] {
+            return "<span class=\"bad\">\(summary)</span><br><span class=\"muted\">\(ErrorPage.escape(failure))</span>"
+        }
+        return "<span class=\"ok\">\(summary)</span>"
     }
 
     /// Compile errors (with the source line and a caret), a route error, the last crash.

@@ -72,21 +72,29 @@ extension DevServer {
     {
         let handler = requestGuard.handler
         let started = MonotonicClock.nanoseconds()
+        // A handler that overran its timeout answers late, after the 504: one entry per request.
+        let journaled = OnceFlag()
         return .later(
             Reply.Deferred(
                 tag: handler.tag, timeout: handlerTimeout,
                 work: {
                     let response = await self.call(requestGuard, request, endpoint)
-                    self.journal(
-                        incoming, response, endpoint: handler.endpointID, version: handler.version, started: started)
+                    if journaled.claim() {
+                        self.journal(
+                            incoming, response, endpoint: handler.endpointID, version: handler.version, started: started
+                        )
+                    }
                     return response
                 },
                 failure: { failure in
                     requestGuard.release()
                     let response = self.failed(handler, failure, incoming)
-                    self.journal(
-                        incoming, response, endpoint: handler.endpointID, version: handler.version, started: started,
-                        failure: Self.describe(failure))
+                    if journaled.claim() {
+                        self.journal(
+                            incoming, response, endpoint: handler.endpointID, version: handler.version,
+                            started: started,
+                            failure: Self.describe(failure))
+                    }
                     return response
                 }))
     }
@@ -205,4 +213,10 @@ extension DevServer {
     func withLiveReload(_ response: Response, _ id: String, version: Int, _ endpoint: Endpoint) -> Response {
         endpoint.liveReload ? LiveReload.inject(into: response, endpoint: id, version: version) : response
     }
+}
+
+/// True for the first `claim()` only, from any thread.
+final class OnceFlag: Sendable {
+    private let done = Atomic<Bool>(false)
+    func claim() -> Bool { !done.exchange(true, ordering: .acquiringAndReleasing) }
 }

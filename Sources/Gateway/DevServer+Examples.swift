@@ -52,14 +52,16 @@ extension DevServer {
         let port = listeningPort
         guard !files.isEmpty, port > 0 else { return nil }
         let start = MonotonicClock.nanoseconds()
-        // Per process: a running serve and `edge-dev test` beside it never share a namespace.
-        let scratch = FilePath.join(FilePath.join(project.edgeDirectory, "scratch"), "\(getpid())/\(id)")
+        // Per run: a running serve and `edge-dev test` beside it, or two runs of one endpoint
+        // after quick saves, never share a namespace; each goes when its run ends.
+        let token = "\(id)-\(version)-\(UInt64.random(in: 0...UInt64.max))"
+        let scratch = FilePath.join(FilePath.join(project.edgeDirectory, "scratch"), "\(getpid())-\(token)")
         FilePath.removeTree(scratch)
+        defer { FilePath.removeTree(scratch) }
         let services = ProjectServices(
             dataDirectory: FilePath.join(scratch, "data"), handlersDirectory: project.handlersDirectory,
             display: { [project] in project.displayPath($0) })
         services.migrate()
-        let token = "\(id)-\(version)-\(UInt64.random(in: 0...UInt64.max))"
         exampleRuns.withLock {
             $0[token] = ExampleRun(endpoint: id, version: version, services: services, store: StateStore())
         }
@@ -74,7 +76,9 @@ extension DevServer {
                         do {
                             let parsed = try HurlParser.parse(try FilePath.readText(file), path: shown)
                             continuation.resume(
-                                returning: ExampleRunner.run(parsed, port: port, headers: [(Self.exampleHeader, token)])
+                                returning: ExampleRunner.run(
+                                    parsed, port: port, headers: [(Self.exampleHeader, token)],
+                                    timeoutSeconds: Int(self.handlerTimeout.nanoseconds / 1_000_000_000) + 5)
                             )
                         } catch {
                             continuation.resume(
@@ -99,7 +103,10 @@ extension DevServer {
             version: version, passed: outcomes.filter(\.passed).count, total: outcomes.count,
             failure: outcomes.first { !$0.passed }?.failure, milliseconds: MonotonicClock.milliseconds(since: start),
             files: outcomes)
-        state.withLock { $0.records[id]?.examples = summary }
+        state.withLock { state in
+            // An older version's run that ends after a newer one's does not replace it.
+            if (state.records[id]?.examples?.version ?? 0) <= version { state.records[id]?.examples = summary }
+        }
         report(
             .examplesRan(
                 endpoint: id, version: version, passed: summary.passed, total: summary.total, failure: summary.failure,

@@ -107,7 +107,25 @@ extension DevServer {
                     ErrorPage.response(.badRequest("the body must be JSON: {\"version\": N}"), for: incoming),
                     tag: "_edge")
             }
-            if case .number(let asked)? = body["version"] { version = Int(asked) }
+            if case .number(let asked)? = body["version"] {
+                guard let exact = Int(exactly: asked) else {
+                    return .now(
+                        ErrorPage.response(.badRequest("\"version\" must be a whole number"), for: incoming),
+                        tag: "_edge")
+                }
+                version = exact
+            }
+        }
+        guard !entry.bodyTruncated else {
+            return .now(
+                ErrorPage.response(
+                    .conflict(
+                        "request \(entry.id)'s body was kept truncated (\(entry.body.count) of \(entry.bodySize) bytes): "
+                            + "replaying it would send another request"), for: incoming), tag: "_edge")
+        }
+        guard state.withLock({ $0.records[entry.endpoint] != nil }) else {
+            return .now(
+                ErrorPage.response(.notFound("endpoint \(entry.endpoint) is gone"), for: incoming), tag: "_edge")
         }
         let kept = registry.keptVersions(of: entry.endpoint)
         guard let version, let handler = registry.keptVersion(entry.endpoint, version) else {
@@ -150,7 +168,12 @@ extension DevServer {
                         diff: ResponseDiff.json(
                             status: (entry.status, response.status),
                             headers: (entry.responseHeaders, response.headers.fields),
-                            body: (entry.responseBody, response.body)))
+                            // A recorded body kept truncated is compared with as much of the new one.
+                            body: (
+                                entry.responseBody,
+                                entry.responseTruncated
+                                    ? Array(response.body.prefix(entry.responseBody.count)) : response.body
+                            )))
                 },
                 failure: { failure in
                     requestGuard.release()
@@ -187,8 +210,13 @@ extension DevServer {
             return c.isASCII && (c.isLetter || c.isNumber) ? String(c) : "-"
         }.joined().split(separator: "-").joined(separator: "-")
         let folder = FilePath.join(project.endpointDirectory(entry.endpoint), "examples")
-        let path = FilePath.join(
-            folder, "\(entry.method.lowercased())-\(slug.isEmpty ? "root" : slug)-\(entry.id).hurl")
+        let stem = "\(entry.method.lowercased())-\(slug.isEmpty ? "root" : slug)-\(entry.id)"
+        var path = FilePath.join(folder, "\(stem).hurl")
+        var suffix = 2
+        while FilePath.exists(path) {  // ids start again with each run: never overwrite a saved one
+            path = FilePath.join(folder, "\(stem)-\(suffix).hurl")
+            suffix += 1
+        }
         do {
             try FilePath.createDirectories(folder)
             try FilePath.write(text, to: path)

@@ -205,6 +205,7 @@ public final class HandlerRegistry: Sendable {
         let deadline = MonotonicClock.nanoseconds() &+ drainTimeout.nanoseconds
         let (old, pending) = state.withLock { state -> (LoadedHandler?, Int) in
             state.records[endpointID] = nil
+            state.recent[endpointID] = nil
             guard let old = state.active.removeValue(forKey: endpointID) else { return (nil, 0) }
             let pending = old.markDraining()
             if pending > 0 { state.draining.append(DrainingVersion(handler: old, deadline: deadline)) }

@@ -44,6 +44,8 @@ import Testing
             first.asserts.map(\.predicate) == [.equals, .contains, .startsWith, .equals, .notEquals, .exists, .matches])
         #expect(first.asserts.map(\.line) == [12, 13, 14, 15, 16, 17, 18])
         #expect(file.entries[1].status == nil && file.entries[1].body == "text body")
+        let array = try HurlParser.parse("POST /a\n[1, 2]\nHTTP 200\n", path: "a.hurl")
+        #expect(array.entries.first?.body == "[1, 2]", "a one-line JSON array is a body, not a section")
     }
 
     @Test func constructsOutsideTheSubsetNameTheirLine() {
@@ -57,6 +59,7 @@ import Testing
             ("FETCH /a\nHTTP 200\n", 1, "request line"),
             ("GET /a\n", 1, "no response line"),
             ("GET /a\nHTTP abc\n", 2, "not a status"),
+            ("GET /a\nHTTP/1.1 200\n", 2, "HTTP/1.1"),
         ] {
             #expect(throws: HurlFile.SyntaxError.self) { try HurlParser.parse(text, path: "f.hurl") }
             do {

@@ -66,6 +66,17 @@ public enum TestCommand {
         var results: [FileResult] = []
         for id in devServer.endpointIDs.sorted() {
             let files = devServer.exampleFiles(id)
+            // An endpoint that does not build fails the run, examples or not.
+            if devServer.registry.handler(for: id) == nil, files.isEmpty {
+                let shown = project.displayPath(project.endpointDirectory(id))
+                results.append(
+                    FileResult(
+                        endpoint: id,
+                        outcome: ExampleRunner.Outcome(
+                            file: shown, requests: 0, failure: "\(shown): endpoint \(id) did not build",
+                            durationMilliseconds: 0)))
+                continue
+            }
             guard !files.isEmpty else { continue }
             guard let version = devServer.registry.handler(for: id)?.version,
                 let summary = await devServer.runExamples(id, version: version)

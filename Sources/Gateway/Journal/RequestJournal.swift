@@ -135,7 +135,9 @@ public final class RequestJournal: Sendable {
 
     /// Entry `id`, if still kept (ids are consecutive, so this is an index, not a search).
     public func entry(_ id: Int) -> JournalEntry? {
-        state.withLock { state in
+        guard id > 0 else { return nil }
+        return state.withLock { state in
+            guard id < state.nextID else { return nil }
             let back = state.nextID - 1 - id
             guard back >= 0, back < state.count else { return nil }
             let entry = state.slots[(state.next - 1 - back + 2 * limits.maxEntries) % limits.maxEntries]

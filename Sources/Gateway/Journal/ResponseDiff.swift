@@ -16,8 +16,13 @@ enum ResponseDiff {
             let before = headers.0.first { $0.name.lowercased() == name }?.value
             let after = headers.1.first { $0.name.lowercased() == name }?.value
             if before != after {
+                let masked = JournalEntry.maskedHeaders.contains(name)
                 headerChanges.append(
-                    .object([("name", .string(name)), ("original", JSONValue(before)), ("replayed", JSONValue(after))]))
+                    .object([
+                        ("name", .string(name)),
+                        ("original", masked ? JSONValue(before.map { _ in "••••" }) : JSONValue(before)),
+                        ("replayed", masked ? JSONValue(after.map { _ in "••••" }) : JSONValue(after)),
+                    ]))
             }
         }
         return .object([

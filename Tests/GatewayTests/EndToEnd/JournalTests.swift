@@ -115,6 +115,18 @@ import Testing
         #expect(refused == 404)
         #expect(why["message"] == "version 1 of hello is not kept; kept: v2, v3", "\(why)")
 
+        // Save as example: a .hurl file of the request with its status and body, which passes
+        // against the version that gave that answer and runs with edge-dev test.
+        let saved = try serve.request(
+            "POST", "/_edge/requests/\(id)/example", headers: ["Content-Type: application/json"], body: "{}")
+        #expect(saved.status == 200, "\(saved.text)")
+        let savedPath = FilePath.join(test.project.endpointDirectory("hello"), "examples/get-hello-\(id).hurl")
+        let hurl = try FilePath.readText(savedPath)
+        #expect(hurl.contains("GET /hello\nHTTP 200\n[Asserts]\nbody == \"one\""), "\(hurl)")
+        #expect(
+            try serve.request("POST", "/_edge/requests/\(id)/example", body: "{}").status == 400,
+            "a POST that is not JSON is refused")
+
         // The command line, the same way.
         let cli = try runEdgeDev(
             ["replay", "\(id)", "--version", "3", "--handlers", test.project.handlersDirectory], in: test.root)

@@ -43,9 +43,11 @@ struct RequestsViewBrowserTests {
         #expect(try serve.request("POST", "/echo", body: "side effect").status == 200)
         try await Task.sleep(for: .milliseconds(400))
         _ = try browser.evaluate("document.querySelector('#requests tbody tr[data-id]').click()", session: tab)
-        _ = try await browser.waitFor(
-            "document.querySelectorAll('#request-detail button[data-replay]').length > 0", toBe: .bool(true),
-            session: tab)
+        let picked = try await browser.waitFor(
+            "document.getElementById('request-detail').getAttribute('data-method') === 'POST'"
+                + " && document.querySelectorAll('#request-detail button[data-replay]').length > 0",
+            toBe: .bool(true), session: tab)
+        #expect(picked == .bool(true), "the POST's detail is shown")
         _ = try browser.evaluate("window.confirm = function(q) { window.asked = q; return false; }", session: tab)
         let before = try JournalTests.requests(serve).count
         _ = try browser.evaluate("document.querySelector('#request-detail button[data-replay]').click()", session: tab)
