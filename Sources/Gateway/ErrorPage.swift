@@ -100,22 +100,5 @@ enum ErrorPage {
         """
     }
 
-    /// Text for HTML content and quoted attribute values. By Unicode scalar, not by Character:
-    /// a `"` followed by a combining mark is one Character that is not `"`, and would end an
-    /// attribute value unescaped.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { Markup.escape(text) }
 }

@@ -20,6 +20,15 @@ public enum TestCommand {
     struct FileResult {
         var endpoint: String
         var outcome: ExampleRunner.Outcome
+
+        /// `shown` failed because endpoint `id` did not build.
+        static func notBuilt(_ id: String, _ shown: String) -> FileResult {
+            FileResult(
+                endpoint: id,
+                outcome: ExampleRunner.Outcome(
+                    file: shown, requests: 0, failure: "\(shown): endpoint \(id) did not build", durationMilliseconds: 0
+                ))
+        }
     }
 
     public static func run(_ arguments: ParsedArguments) async -> Int32 {
@@ -68,28 +77,14 @@ public enum TestCommand {
             let files = devServer.exampleFiles(id)
             // An endpoint that does not build fails the run, examples or not.
             if devServer.registry.handler(for: id) == nil, files.isEmpty {
-                let shown = project.displayPath(project.endpointDirectory(id))
-                results.append(
-                    FileResult(
-                        endpoint: id,
-                        outcome: ExampleRunner.Outcome(
-                            file: shown, requests: 0, failure: "\(shown): endpoint \(id) did not build",
-                            durationMilliseconds: 0)))
+                results.append(.notBuilt(id, project.displayPath(project.endpointDirectory(id))))
                 continue
             }
             guard !files.isEmpty else { continue }
             guard let version = devServer.registry.handler(for: id)?.version,
                 let summary = await devServer.runExamples(id, version: version)
             else {
-                for file in files {
-                    let shown = project.displayPath(file)
-                    results.append(
-                        FileResult(
-                            endpoint: id,
-                            outcome: ExampleRunner.Outcome(
-                                file: shown, requests: 0, failure: "\(shown): endpoint \(id) did not build",
-                                durationMilliseconds: 0)))
-                }
+                for file in files { results.append(.notBuilt(id, project.displayPath(file))) }
                 continue
             }
             results += summary.files.map { FileResult(endpoint: id, outcome: $0) }
@@ -121,21 +116,9 @@ public enum TestCommand {
 
     /// JUnit XML: a test suite per endpoint, a test case per file, its failure message.
     static func junitXML(_ results: [FileResult]) -> String {
+        // Markup's escaping, less the control characters XML 1.0 cannot carry.
         func escape(_ text: String) -> String {
-            var out = ""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "&": out += "&amp;"
-                case "\"": out += "&quot;"
-                case "'": out += "&apos;"
-                default:
-                    if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" { continue }
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-            return out
+            Markup.escape(String(text.unicodeScalars.filter { $0.value >= 0x20 || $0 == "\n" || $0 == "\t" }))
         }
         let failures = results.filter { !$0.outcome.passed }.count
         let seconds = results.reduce(0) { $0 + $1.outcome.durationMilliseconds } / 1000

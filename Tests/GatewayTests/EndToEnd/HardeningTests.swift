@@ -23,6 +23,9 @@ import Testing
             return
         }
         let test = try TestProject(samples: ["hello"])
+        // No example run after the load: its own connection to the server would compete for
+        // the few descriptors this test leaves.
+        FilePath.removeTree(FilePath.join(test.project.endpointDirectory("hello"), "examples"))
         let serve = try ServeProcess(
             handlers: test.project.handlersDirectory, arguments: ["--no-restart", "--no-access-log"],
             launcher: ["/usr/bin/prlimit", "--nofile=128:128", "--"])
