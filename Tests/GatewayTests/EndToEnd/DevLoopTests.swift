@@ -151,13 +151,15 @@ import Testing
         #expect(try await waitForBody("/api", "from a subfolder") == "from a subfolder")
     }
 
+    /// The requests take 3 s: longer than a rebuild on a loaded machine, so they are still in
+    /// flight at the swap (at 800 ms, a slow build once swapped after they had all finished).
     @Test func requestsInFlightDuringASwapAllSucceed() async throws {
         let port = serve.port
         let slow = (0..<6).map { _ in
             Task {
                 try await onThread { () -> (Int, String) in
                     let client = try RawHTTPClient(port: port)
-                    try client.send("GET /slow?ms=800 HTTP/1.1\r\nHost: x\r\n\r\n")
+                    try client.send("GET /slow?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n")
                     let reply = try client.read()
                     return (reply.status, reply.text)
                 }
