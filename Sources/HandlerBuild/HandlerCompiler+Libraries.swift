@@ -114,12 +114,10 @@ extension HandlerCompiler {
         frontend += ["-emit-module-path", FilePath.join(directory, "\(moduleName).swiftmodule")]
         let steps: [BuildStep] = [
             BuildStep(tool: toolchain.swiftFrontend, arguments: frontend),
-            BuildStep(tool: toolchain.autolinkExtract, arguments: [object, "-o", autolink]),
-            BuildStep(
-                tool: toolchain.clang,
-                arguments: linkArguments(
-                    object: object, autolink: autolink, output: library, libraries: dependencies,
-                    soname: "lib\(moduleName).so")),
+            .autolink(object, into: autolink),
+            await linkStep(
+                object: object, autolink: autolink, output: library, libraries: dependencies,
+                soname: "lib\(moduleName).so"),
         ]
         let outcome = await runSteps(
             steps, log: log, temporary: temporary, started: start,

@@ -4,7 +4,8 @@ import Glibc
 import HandlerRuntime
 import Synchronization
 
-/// The build pipeline: `swift-frontend -c`, `swift-autolink-extract`, `clang -shared`, each a
+/// The build pipeline: `swift-frontend -c`, the object's autolink entries read in-process, and
+/// `ld.lld` as clang would run it (or `clang -shared` when the toolchain has no lld), each a
 /// step of (tool, arguments), run in a private folder per version.
 extension HandlerCompiler {
     /// A module name unique to this build: two images with one module name confuse the runtime's
@@ -84,10 +85,8 @@ extension HandlerCompiler {
                 arguments: frontendArguments(
                     sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version),
                     output: object, libraries: libraries)),
-            BuildStep(tool: toolchain.autolinkExtract, arguments: [object, "-o", autolink]),
-            BuildStep(
-                tool: toolchain.clang,
-                arguments: linkArguments(object: object, autolink: autolink, output: library, libraries: libraries)),
+            .autolink(object, into: autolink),
+            await linkStep(object: object, autolink: autolink, output: library, libraries: libraries),
         ]
         let outcome = await runSteps(
             steps, log: log, temporary: temporary, started: start,
@@ -118,10 +117,18 @@ extension HandlerCompiler {
     }
 
     /// One step of a build: a tool of the toolchain and its arguments (as data, so the editor
-    /// integration can be told the same ones).
+    /// integration can be told the same ones). `BuildStep.readAutolink` is done in-process.
     struct BuildStep {
         var tool: String
         var arguments: [String]
+
+        /// The tool name of the in-process step that writes an object's autolink entries to a
+        /// response file (arguments: object, `-o`, file), as `swift-autolink-extract` would.
+        static let readAutolink = "edge-dev:read-autolink-entries"
+
+        static func autolink(_ object: String, into file: String) -> BuildStep {
+            BuildStep(tool: readAutolink, arguments: [object, "-o", file])
+        }
     }
 
     enum StepsOutcome {
@@ -139,19 +146,33 @@ extension HandlerCompiler {
         prepare: () throws(SystemError) -> Void, diagnostics: (String) -> [Diagnostic]
     ) async -> StepsOutcome {
         var output = ""
+        // The tools write to a log outside the build folder, copied in at the end: a full disk
+        // under the build folder must not swallow the message that says so.
+        let scratch = FilePath.join(project.edgeDirectory, "tmp")
+        try? FilePath.createDirectories(scratch)
+        let stepLog = FilePath.join(scratch, "step-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).log")
+        defer {
+            try? FilePath.write(output, to: log)
+            unlink(stepLog)
+        }
         do {
             try prepare()
             for step in steps {
                 try Task.checkCancellation()
+                if step.tool == BuildStep.readAutolink {
+                    let entries = try AutolinkEntries.read(step.arguments[0])
+                    try FilePath.write(entries.joined(separator: "\n") + "\n", to: step.arguments[2])
+                    continue
+                }
                 let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- started))
                 let status = try await Subprocess.run(
-                    step.tool, step.arguments, outputFile: log, environment: ["TMPDIR": temporary],
+                    step.tool, step.arguments, outputFile: stepLog, environment: ["TMPDIR": temporary],
                     timeout: buildTimeout - elapsed)
-                let text = (try? FilePath.readText(log)) ?? ""
+                let text = (try? FilePath.readText(stepLog)) ?? ""
                 output += text
                 if Task.isCancelled { return .superseded(output: output) }
                 guard status == 0 else {
-                    if step.tool == toolchain.clang {
+                    if step.tool == toolchain.clang || FilePath.lastComponent(step.tool) == "ld.lld" {
                         return .failed(output: output, diagnostics: [Self.linkFailure(text, status: status)])
                     }
                     var found = diagnostics(text)
@@ -222,6 +243,26 @@ extension HandlerCompiler {
 
     /// `soname`, for a shared module: the name its dependents record, unique to its version (two
     /// versions must never be taken for one another by the loader).
+    /// The link: `ld.lld` directly when clang told how (`LinkerCommand`), else through clang.
+    func linkStep(object: String, autolink: String, output: String, libraries: [LibraryArtifact], soname: String? = nil)
+        async -> BuildStep
+    {
+        guard let linker = await linkerCommand() else {
+            return BuildStep(
+                tool: toolchain.clang,
+                arguments: linkArguments(
+                    object: object, autolink: autolink, output: output, libraries: libraries, soname: soname))
+        }
+        var inputs = [
+            "--build-id", "-z", "nodelete", "-rpath", toolchain.runtimeLibraryDirectory, "-rpath", sdk.libraryDirectory,
+        ]
+        if let soname { inputs.append("-soname=\(soname)") }
+        for library in libraries { inputs += ["-rpath", library.directory] }
+        inputs += [toolchain.swiftrtObject, object, "@\(autolink)"] + libraries.map(\.libraryPath)
+        inputs += ["-L", toolchain.runtimeLibraryDirectory, "-lswiftCore", "-L", sdk.libraryDirectory, "-lEdgeSDK"]
+        return BuildStep(tool: linker.linker, arguments: linker.arguments(inputs: inputs, output: output))
+    }
+
     package nonisolated func linkArguments(
         object: String, autolink: String, output: String, libraries: [LibraryArtifact] = [], soname: String? = nil
     ) -> [String] {

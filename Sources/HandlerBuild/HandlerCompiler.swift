@@ -5,7 +5,8 @@ import HandlerRuntime
 
 /// Builds one endpoint's sources into a fresh `libhandler_<id>.so`.
 ///
-/// It drives `swift-frontend`, `swift-autolink-extract` and `clang` directly rather than
+/// It drives `swift-frontend` and `ld.lld` directly (and reads the object's autolink entries
+/// itself) rather than
 /// `swiftc` or `swift build`: the driver costs a third of a small handler's build time
 /// (docs/architecture.md, "Compile latency"). Each version goes to its own folder because `dlopen`
 /// returns the old code for a path it has already opened.
@@ -18,6 +19,7 @@ public actor HandlerCompiler {
     let limiter: AsyncSemaphore
     private var endpoints: [String: EndpointBuilds] = [:]
     private var warmUpTask: Task<Double, Never>?
+    private var linkerTask: Task<LinkerCommand?, Never>?
     /// Each shared module's highest version built in this process.
     var libraryVersions: [String: Int] = [:]
     /// Modules whose old build folders this process has cleared (once, at its first build).
@@ -73,6 +75,17 @@ public actor HandlerCompiler {
         if let warmUpTask { return await warmUpTask.value }
         let task = Task { await self.performWarmUp() }
         warmUpTask = task
+        return await task.value
+    }
+
+    /// How to link without the clang driver, asked of clang once (`LinkerCommand`); nil: link
+    /// through clang.
+    func linkerCommand() async -> LinkerCommand? {
+        if let linkerTask { return await linkerTask.value }
+        let toolchain = self.toolchain
+        let scratch = FilePath.join(project.edgeDirectory, "tmp")
+        let task = Task { await LinkerCommand.discover(toolchain, scratch: scratch) }
+        linkerTask = task
         return await task.value
     }
 
@@ -231,6 +244,7 @@ public actor HandlerCompiler {
         hasher.combine(
             frontendArguments(sources: [], moduleName: "", output: "", libraries: libraries).joined(separator: " "))
         hasher.combine(linkArguments(object: "", autolink: "", output: "").joined(separator: " "))
+        hasher.combine("linked by ld.lld directly, autolink entries read in-process")
         for source in sources {
             hasher.combine(project.displayPath(source))
             hasher.combine((try? FilePath.readBytes(source)) ?? [])
