@@ -201,6 +201,42 @@ func bareBench() async throws {
     )
 }
 
+/// `swiftc -emit-library` of the same handler source and the same entry glue, the way a user
+/// would build a library without edge-dev: the yardstick for edit-to-live.
+func swiftcBench() async throws {
+    guard let file = stringOption("--file") else { throw SystemError("swiftc needs --file", code: 0) }
+    let runs = option("--runs", default: 20)
+    let toolchain = try Toolchain.locate()
+    let sdk = try SDKLocation.locate()
+    var template = Array("/tmp/edge-bench-swiftc-XXXXXX".utf8CString)
+    guard mkdtemp(&template) != nil else { throw SystemError.current("mkdtemp") }
+    let folder = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    defer { FilePath.removeTree(folder) }
+    let source = FilePath.join(folder, "handler.swift")
+    let glue = FilePath.join(folder, "glue.swift")
+    try FilePath.write(
+        "import EdgeSDK\n@_cdecl(\"handler_entry\")\npublic func _edgeHandlerEntry() -> UnsafeMutableRawPointer {\n"
+            + "    HandlerEntry(handle).retainedPointer()\n}\n", to: glue)
+    var times: [Double] = []
+    for run in 0...runs {
+        try FilePath.write(try FilePath.readText(file).replacingFirst("edit ", with: "swiftc \(run) "), to: source)
+        let start = MonotonicClock.nanoseconds()
+        let log = FilePath.join(folder, "log.txt")
+        let status = try await Subprocess.run(
+            toolchain.swiftc,
+            [
+                "-emit-library", source, glue, "-module-name", "H_bench", "-parse-as-library", "-swift-version", "6",
+                "-Onone", "-I", sdk.moduleDirectory, "-L", sdk.libraryDirectory, "-lEdgeSDK",
+                "-module-cache-path", FilePath.join(folder, "module-cache"), "-o", FilePath.join(folder, "lib.so"),
+            ], outputFile: log)
+        guard status == 0 else { throw SystemError("swiftc failed: \((try? FilePath.readText(log)) ?? "")", code: 0) }
+        if run > 0 { times.append(MonotonicClock.milliseconds(since: start)) }  // the first warms its cache
+    }
+    HostLog.line(
+        "swiftc -emit-library of the same source over \(runs) builds: p50 \(format(percentile(times, 0.5))) ms  p90 \(format(percentile(times, 0.9))) ms"
+    )
+}
+
 extension String {
     func replacingFirst(_ target: String, with replacement: String) -> String {
         guard let range = firstRange(of: target) else { return self }
@@ -216,6 +252,7 @@ do {
     case "swaps": try await swapBench()
     case "reload": try await reloadBench()
     case "bare": try await bareBench()
+    case "swiftc": try await swiftcBench()
     case "editor": try editorBench()
     default:
         HostLog.err(
