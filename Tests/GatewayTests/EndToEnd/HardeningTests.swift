@@ -46,8 +46,13 @@ import Testing
         #expect(used < 0.5, "the gateway used \(used) s of CPU in 2 s while out of descriptors")
 
         // The connection already open is still served.
-        try kept.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try kept.read().status == 200)
+        do {
+            try kept.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try kept.read().status == 200)
+        } catch {
+            // Seen twice under a fully loaded CI run, never alone: the server's log says why.
+            Issue.record("the open connection was not served: \(error); the server's log:\n\(serve.log.suffix(3000))")
+        }
         let lines = serve.log.split(separator: "\n").filter { $0.contains("cannot accept connections") }
         // One line per 5 s interval, not per attempt (a loaded machine makes the test run longer).
         let intervals = Int((ContinuousClock.now - flooded).components.seconds / 5) + 2
@@ -64,7 +69,7 @@ import Testing
         let served = await eventually(timeout: .seconds(15)) {
             (try? ServeProcess.get(port: port, "/hello").status) == 200
         }
-        #expect(served, "new connections are accepted again")
+        #expect(served, "new connections are accepted again; the server's log:\n\(serve.log.suffix(3000))")
         #expect(try await serve.terminate(SIGTERM) == 0)
     }
 

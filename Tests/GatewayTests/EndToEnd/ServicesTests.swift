@@ -79,7 +79,8 @@ import Testing
         #expect(failures.items.isEmpty, "\(failures.items.count) failures, e.g. \(failures.items.prefix(3))")
         let rows = try Self.titles(port).filter { $0.hasPrefix("c") }.count
         let answers = answered.value
-        #expect(rows == answers && rows > 50, "\(rows) rows for \(answers) answers")
+        // Every write is synced to disk: a loaded CI machine manages few in 5 s, but some.
+        #expect(rows == answers && rows >= 8, "\(rows) rows for \(answers) answers")
 
         // A save of the handler: the rows are the database's, not the build's.
         let handler = FilePath.join(test.project.sourceDirectory("notes"), "handler.swift")
