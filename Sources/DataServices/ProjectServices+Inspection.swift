@@ -100,6 +100,25 @@ extension ProjectServices {
         }
     }
 
+    /// Live cache keys, counted by SQLite (the status document's figure: no rows read).
+    public func cacheKeyCount() -> Int {
+        guard FilePath.exists(FilePath.join(dataDirectory, "_cache.sqlite")),
+            case .success(let database) = cacheDatabase(),
+            case .integer(let count)? =
+                (try? database.query(
+                    "SELECT count(*) FROM cache_entries WHERE expires_at IS NULL OR expires_at > ?",
+                    [.real(CacheStore.now())], owner: ""))?.rows.first?.first
+        else { return 0 }
+        return Int(count)
+    }
+
+    /// Stored objects, counted from the folders (no content types read).
+    public func storedObjectCount() -> Int {
+        storageNames().reduce(0) { total, name in
+            total + (((storage(name) as? BlobStore).flatMap { try? $0.list(prefix: "") })?.count ?? 0)
+        }
+    }
+
     public func storageNames() -> [String] {
         FilePath.contents(of: FilePath.join(dataDirectory, "storage")).filter(Self.isValidName).sorted()
     }

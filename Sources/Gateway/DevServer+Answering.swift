@@ -1,3 +1,4 @@
+import DataServices
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
@@ -19,7 +20,9 @@ extension DevServer {
         var firstBuild: AsyncGate?
         var env = Environment()
         /// Services other than the project's (an example run's scratch namespace).
-        var services: (any ServiceProvider)?
+        var services: ProjectServices?
+        /// A request of an example run: not journaled, tagged so in the access log.
+        var isExample = false
     }
 
     public func reply(to incoming: IncomingRequest) -> Reply {
@@ -74,9 +77,10 @@ extension DevServer {
         let started = MonotonicClock.nanoseconds()
         // A handler that overran its timeout answers late, after the 504: one entry per request.
         let journaled = OnceFlag()
+        if endpoint.isExample { _ = journaled.claim() }
         return .later(
             Reply.Deferred(
-                tag: handler.tag, timeout: handlerTimeout,
+                tag: endpoint.isExample ? "example \(handler.tag)" : handler.tag, timeout: handlerTimeout,
                 work: {
                     let response = await self.call(requestGuard, request, endpoint)
                     if journaled.claim() {
@@ -88,7 +92,7 @@ extension DevServer {
                 },
                 failure: { failure in
                     requestGuard.release()
-                    let response = self.failed(handler, failure, incoming)
+                    let response = self.failed(handler, failure, incoming, reclaiming: endpoint.services)
                     if journaled.claim() {
                         self.journal(
                             incoming, response, endpoint: handler.endpointID, version: handler.version,
@@ -148,13 +152,18 @@ extension DevServer {
 
     /// The answer for a handler that trapped (500) or overran its timeout (504); records it for
     /// `/_edge/status` and the terminal.
-    func failed(_ handler: LoadedHandler, _ failure: HandlerFailure, _ incoming: IncomingRequest) -> Response {
+    ///
+    /// `reclaiming` are the services the request ran with (the project's unless an example run's).
+    func failed(
+        _ handler: LoadedHandler, _ failure: HandlerFailure, _ incoming: IncomingRequest,
+        reclaiming: ProjectServices? = nil
+    ) -> Response {
         let id = handler.endpointID
         let version = handler.version
         switch failure {
         case .crashed(let trapped):
             // Its thread is gone: a transaction it had open would hold the write lock for ever.
-            services.reclaim(owner: incoming.request.requestID)
+            (reclaiming ?? services).reclaim(owner: incoming.request.requestID)
             var mapped = trapped
             if let message = trapped.message {
                 mapped.message = CrashMessage.userFacing(message, endpoint: id, version: version, project: self.project)

@@ -2,6 +2,17 @@ import DataServices
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
+import HandlerBuild
+
+extension ProjectServices {
+    /// The services of `project`: its data in `dataDirectory` (`.edge/data` by default), its
+    /// migrations in `handlers/_migrations`, paths shown relative to the project folder.
+    public convenience init(project: Project, dataDirectory: String? = nil) {
+        self.init(
+            dataDirectory: dataDirectory ?? FilePath.join(project.edgeDirectory, "data"),
+            handlersDirectory: project.handlersDirectory, display: { project.displayPath($0) })
+    }
+}
 
 /// The data behind `ctx`: what `/_edge/data` and the dashboard show, and the resets they (and
 /// `edge-dev db reset`, `edge-dev state reset`) ask for.
@@ -84,8 +95,8 @@ extension DevServer {
                     name: name, bytes: view.bytes, tables: view.tables.count, migrations: view.migrationsApplied,
                     error: view.migrationFailure?.description)
             },
-            cacheKeys: services.cacheEntries(limit: 100_000).count,
-            storageObjects: services.storedObjects(limit: 100_000).count,
+            cacheKeys: services.cacheKeyCount(),
+            storageObjects: services.storedObjectCount(),
             stateKeys: stateStores().reduce(0) { $0 + $1.1.keys.count },
             bytes: services.dataBytes())
     }

@@ -58,9 +58,7 @@ extension DevServer {
         let scratch = FilePath.join(FilePath.join(project.edgeDirectory, "scratch"), "\(getpid())-\(token)")
         FilePath.removeTree(scratch)
         defer { FilePath.removeTree(scratch) }
-        let services = ProjectServices(
-            dataDirectory: FilePath.join(scratch, "data"), handlersDirectory: project.handlersDirectory,
-            display: { [project] in project.displayPath($0) })
+        let services = ProjectServices(project: project, dataDirectory: FilePath.join(scratch, "data"))
         services.migrate()
         exampleRuns.withLock {
             $0[token] = ExampleRun(endpoint: id, version: version, services: services, store: StateStore())
@@ -142,16 +140,7 @@ extension DevServer {
         let env = state.withLock { $0.records[id]?.env } ?? Environment()
         var endpoint = Endpoint(store: id == run.endpoint ? run.store : StateStore(), liveReload: false, env: env)
         endpoint.services = run.services
-        let requestGuard = handler.acquireForReplay()
-        let (routed, namespace) = (request, endpoint)
-        return .later(
-            Reply.Deferred(
-                tag: "example \(handler.tag)", timeout: handlerTimeout,
-                work: { await self.call(requestGuard, routed, namespace) },
-                failure: { failure in
-                    requestGuard.release()
-                    if case .crashed = failure { run.services.reclaim(owner: routed.requestID) }
-                    return self.failed(handler, failure, incoming)
-                }))
+        endpoint.isExample = true
+        return self.run(handler.acquireForReplay(), request, endpoint, incoming)
     }
 }

@@ -114,10 +114,7 @@ public final class DevServer: HTTPResponder, Sendable {
         self.compiler = compiler
         self.journal = journal
         self.runsExamples = runsExamples
-        self.services = ProjectServices(
-            dataDirectory: dataDirectory ?? FilePath.join(project.edgeDirectory, "data"),
-            handlersDirectory: project.handlersDirectory,
-            display: { project.displayPath($0) })
+        self.services = ProjectServices(project: project, dataDirectory: dataDirectory)
         self.registry = HandlerRegistry(buildRoot: project.buildRoot, inFlightTable: inFlightTable)
         registry.keptVersions = keptVersions
         self.drainTimeout = drainTimeout

@@ -112,13 +112,9 @@ extension HandlerCompiler {
         var frontend = frontendArguments(
             sources: sources, moduleName: moduleName, output: object, libraries: dependencies)
         frontend += ["-emit-module-path", FilePath.join(directory, "\(moduleName).swiftmodule")]
-        let steps: [BuildStep] = [
-            BuildStep(tool: toolchain.swiftFrontend, arguments: frontend),
-            .autolink(object, into: autolink),
-            await linkStep(
-                object: object, autolink: autolink, output: library, libraries: dependencies,
-                soname: "lib\(moduleName).so"),
-        ]
+        let steps = await buildSteps(
+            frontend: frontend, object: object, autolink: autolink, output: library, libraries: dependencies,
+            soname: "lib\(moduleName).so")
         let outcome = await runSteps(
             steps, log: log, temporary: temporary, started: start,
             folder: project.displayPath(project.libraryDirectory(name)),

@@ -79,15 +79,11 @@ extension HandlerCompiler {
                 ])
         }
 
-        let steps: [BuildStep] = [
-            BuildStep(
-                tool: toolchain.swiftFrontend,
-                arguments: frontendArguments(
-                    sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version),
-                    output: object, libraries: libraries)),
-            .autolink(object, into: autolink),
-            await linkStep(object: object, autolink: autolink, output: library, libraries: libraries),
-        ]
+        let steps = await buildSteps(
+            frontend: frontendArguments(
+                sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version), output: object,
+                libraries: libraries),
+            object: object, autolink: autolink, output: library, libraries: libraries)
         let outcome = await runSteps(
             steps, log: log, temporary: temporary, started: start,
             folder: project.displayPath(project.sourceDirectory(endpointID)),
@@ -243,6 +239,18 @@ extension HandlerCompiler {
 
     /// `soname`, for a shared module: the name its dependents record, unique to its version (two
     /// versions must never be taken for one another by the loader).
+    /// Every library's build: compile to `object`, read its autolink entries, link `output`.
+    func buildSteps(
+        frontend: [String], object: String, autolink: String, output: String, libraries: [LibraryArtifact],
+        soname: String? = nil
+    ) async -> [BuildStep] {
+        [
+            BuildStep(tool: toolchain.swiftFrontend, arguments: frontend),
+            .autolink(object, into: autolink),
+            await linkStep(object: object, autolink: autolink, output: output, libraries: libraries, soname: soname),
+        ]
+    }
+
     /// The link: `ld.lld` directly when clang told how (`LinkerCommand`), else through clang.
     func linkStep(object: String, autolink: String, output: String, libraries: [LibraryArtifact], soname: String? = nil)
         async -> BuildStep

@@ -2,6 +2,7 @@ import DataServices
 import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
+import Gateway
 import Glibc
 import HandlerBuild
 
@@ -72,9 +73,7 @@ public enum DataCommands {
                 return 1
             }
         }
-        let services = ProjectServices(
-            dataDirectory: FilePath.join(project.edgeDirectory, "data"), handlersDirectory: project.handlersDirectory,
-            display: { project.displayPath($0) })
+        let services = ProjectServices(project: project)
         switch kind {
         case "database":
             guard services.databaseNames().contains(name) else {
