@@ -20,3 +20,15 @@ public func currentOpenFileLimit() -> Int {
     guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
     return Int(limit.rlim_cur)
 }
+
+/// How many descriptors this process has open now (the entries of /proc/self/fd, less the one
+/// reading it); 0 when that cannot be read.
+public func openDescriptorCount() -> Int {
+    guard let directory = opendir("/proc/self/fd") else { return 0 }
+    defer { closedir(directory) }
+    var count = 0
+    while let entry = readdir(directory) {
+        if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 }
+    }
+    return max(0, count - 1)
+}

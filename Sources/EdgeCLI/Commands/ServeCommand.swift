@@ -117,6 +117,8 @@ public enum ServeCommand {
         // Every way out of here is edge-dev's own decision; a handler's `exit()` skips this.
         let inFlightTable = inFlightPath.flatMap { try? SharedCounters(creating: $0) }
         defer { inFlightTable?.markDeliberateExit() }
+        // Before any connection can use up the open-files limit (see DispatchTimers).
+        await DispatchTimers.prepare()
         let style = TerminalStyle(fd: 1)
         guard let project = Project.existing(options.handlers) else { return 1 }
         let compiler: HandlerCompiler

@@ -25,13 +25,14 @@ struct AcceptBackoff {
         error.code == EMFILE || error.code == ENFILE || error.code == ENOBUFS || error.code == ENOMEM
     }
 
-    /// Starts a pause at `now`; returns the line to log when one is due.
-    mutating func shortage(_ error: SystemError, now: UInt64, openConnections: Int) -> String? {
+    /// Starts a pause at `now`; returns the line to log when one is due. `reason` says why
+    /// accepting stopped (the error, or the connection limit).
+    mutating func shortage(_ reason: String, now: UInt64, openConnections: Int) -> String? {
         pausedUntil = now &+ Self.pause
         shortagesSinceLog += 1
         guard lastLog == 0 || now &- lastLog >= Self.logInterval else { return nil }
         let line =
-            "edge-dev: cannot accept connections: \(error); \(openConnections) open on this loop, "
+            "edge-dev: cannot accept connections: \(reason); \(openConnections) open on this loop, "
             + "open-files limit \(currentOpenFileLimit()); pausing accepts for \(Self.pause / 1_000_000) ms "
             + "(\(shortagesSinceLog) time\(shortagesSinceLog == 1 ? "" : "s") since the last report)\n"
         lastLog = now

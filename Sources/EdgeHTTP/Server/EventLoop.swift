@@ -289,31 +289,46 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     var isStopping: Bool { stopRequested.load(ordering: .relaxed) }
 
     private func acceptConnections() {
+        let limit = server.connectionLimit
         for _ in 0..<64 {
+            guard limit.take() else {
+                pauseAccepting(
+                    "\(limit.current) connections open, the most this process keeps "
+                        + "(the rest of its descriptors are kept for files)")
+                return
+            }
             let client: Socket?
             do {
                 client = try server.listener.accept()
             } catch {
-                if AcceptBackoff.isShortage(error) {
-                    epoll.remove(listenerFD)
-                    let line = acceptBackoff.shortage(
-                        error, now: MonotonicClock.nanoseconds(), openConnections: connections.count)
-                    if let line { HostLog.err(line) }
-                }
+                limit.release()
+                if AcceptBackoff.isShortage(error) { pauseAccepting("\(error)") }
                 return
             }
-            guard let client else { return }
+            guard let client else {
+                limit.release()
+                return
+            }
             client.setNoDelay()
             do {
                 try epoll.add(client.fd, [.readable, .writable, .hangup, .edgeTriggered])
             } catch {
                 client.close()
+                limit.release()
                 continue
             }
             let connection = Connection(socket: client, loop: self)
             connections[client.fd] = connection
             connectionCount.wrappingAdd(1, ordering: .relaxed)
         }
+    }
+
+    /// Stops watching the listener for a pause, and says why once per interval.
+    private func pauseAccepting(_ reason: String) {
+        epoll.remove(listenerFD)
+        let line = acceptBackoff.shortage(
+            reason, now: MonotonicClock.nanoseconds(), openConnections: connections.count)
+        if let line { HostLog.err(line) }
     }
 
     private func resumeAcceptingIfDue() {
@@ -329,6 +344,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         if connections[connection.socket.fd] === connection {
             connections[connection.socket.fd] = nil
             connectionCount.wrappingSubtract(1, ordering: .relaxed)
+            server.connectionLimit.release()
         }
     }
 

@@ -31,6 +31,8 @@ public final class HTTPServer: @unchecked Sendable {
     public let port: Int
     /// What every connection's large request bodies hold, together.
     let bodyBudget: BodyBudget
+    /// How many connections all loops together keep open.
+    let connectionLimit: ConnectionLimit
 
     /// Binds and listens at once (so the port is known and connections queue), serving starts
     /// with `start()`.
@@ -43,7 +45,7 @@ public final class HTTPServer: @unchecked Sendable {
         self.configuration = configuration
         self.responder = responder
         self.bodyBudget = BodyBudget(capacity: configuration.limits.maxBufferedBodyBytes)
-        raiseOpenFileLimit()
+        connectionLimit = ConnectionLimit(openFileLimit: raiseOpenFileLimit(), inUse: openDescriptorCount())
         if let listener {
             try listener.setNonBlocking()
             self.listener = listener
