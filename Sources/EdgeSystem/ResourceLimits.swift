@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 
 /// Raises the open-files soft limit to the hard limit: a server with 1,000 keep-alive clients
@@ -31,4 +32,11 @@ public func openDescriptorCount() -> Int {
         if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 }
     }
     return max(0, count - 1)
+}
+
+/// The cores this process may run on: its CPU affinity (`taskset`, a container's cpuset), not
+/// every core the machine has; at least 1.
+public func availableCores() -> Int {
+    let cpus = Int(edge_available_cpus())
+    return cpus > 0 ? cpus : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }

@@ -32,6 +32,12 @@ package enum Subprocess {
     ) async throws -> Int32 {
         if let timeout, timeout <= .zero { throw TimedOut() }
         let pid = try spawn(executable, arguments, outputFile: outputFile, overrides: overrides)
+        return try await wait(for: pid, timeout: timeout)
+    }
+
+    /// Waits for the child `pid` to exit and returns its status, killing it past `timeout` (then
+    /// `TimedOut` is thrown) or when the awaiting task is cancelled.
+    static func wait(for pid: pid_t, timeout: Duration?) async throws -> Int32 {
         running.withLock { _ = $0.insert(pid) }
         defer { running.withLock { _ = $0.remove(pid) } }
         let expired = Atomic<Bool>(false)
@@ -58,16 +64,8 @@ package enum Subprocess {
         return status
     }
 
-    private static func spawn(
-        _ executable: String, _ arguments: [String], outputFile: String, overrides: [String: String]
-    ) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
+    /// This process's environment with `overrides` put in: `NAME=VALUE` strings.
+    static func environment(with overrides: [String: String]) -> [String] {
         var environment: [String] = []
         var index = 0
         while let entry = environ[index] {
@@ -76,10 +74,26 @@ package enum Subprocess {
             if overrides[name] == nil { environment.append(pair) }
             index += 1
         }
-        environment += overrides.map { "\($0.key)=\($0.value)" }
+        return environment + overrides.map { "\($0.key)=\($0.value)" }
+    }
+
+    /// Starts `executable`: standard input from /dev/null, output and errors to `outputFile`,
+    /// and `handOver` (a descriptor of this process) as the child's descriptor 3 when given.
+    static func spawn(
+        _ executable: String, _ arguments: [String], outputFile: String, overrides: [String: String],
+        handOver: Int32? = nil
+    ) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // dup2 clears close-on-exec on the copy only: the child keeps 3, not the original.
+        if let handOver { posix_spawn_file_actions_adddup2(&actions, handOver, 3) }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
+        let envp = environment(with: overrides).map { strdup($0) } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
@@ -92,7 +106,7 @@ package enum Subprocess {
         return pid
     }
 
-    private static func waitForExit(_ pid: pid_t) -> Int32 {
+    static func waitForExit(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         guard (try? retryingOnInterrupt("waitpid", { waitpid(pid, &status, 0) })) != nil else { return -1 }
         let signal = status & 0x7f

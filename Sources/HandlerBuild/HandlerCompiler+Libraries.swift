@@ -113,7 +113,7 @@ extension HandlerCompiler {
             sources: sources, moduleName: moduleName, output: object, libraries: dependencies)
         frontend += ["-emit-module-path", FilePath.join(directory, "\(moduleName).swiftmodule")]
         let steps = await buildSteps(
-            frontend: frontend, object: object, autolink: autolink, output: library, libraries: dependencies,
+            frontends: [frontend], objects: [object], autolink: autolink, output: library, libraries: dependencies,
             soname: "lib\(moduleName).so")
         let outcome = await runSteps(
             steps, log: log, temporary: temporary, started: start,

@@ -79,11 +79,28 @@ extension HandlerCompiler {
                 ])
         }
 
+        let files = sources + [glue]
+        let moduleName = Self.moduleName(endpointID, version: version)
+        let jobs = Self.frontendJobPlan(files, jobs: frontendJobCount)
+        let frontends: [[String]]
+        let objects: [String]
+        if jobs.count == 1 {
+            frontends = [
+                frontendArguments(sources: files, moduleName: moduleName, output: object, libraries: libraries)
+            ]
+            objects = [object]
+        } else {
+            let named = Dictionary(
+                uniqueKeysWithValues: files.enumerated().map { ($1, FilePath.join(directory, "handler-\($0).o")) })
+            frontends = jobs.map { primaries in
+                frontendArguments(
+                    sources: files, primaries: primaries, moduleName: moduleName, outputs: primaries.map { named[$0]! },
+                    libraries: libraries)
+            }
+            objects = files.map { named[$0]! }
+        }
         let steps = await buildSteps(
-            frontend: frontendArguments(
-                sources: sources + [glue], moduleName: Self.moduleName(endpointID, version: version), output: object,
-                libraries: libraries),
-            object: object, autolink: autolink, output: library, libraries: libraries)
+            frontends: frontends, objects: objects, autolink: autolink, output: library, libraries: libraries)
         let outcome = await runSteps(
             steps, log: log, temporary: temporary, started: start,
             folder: project.displayPath(project.sourceDirectory(endpointID)),
@@ -99,7 +116,7 @@ extension HandlerCompiler {
         case .failed(let output, let diagnostics):
             return finish(.failed, output: output, diagnostics: diagnostics)
         case .built(let output):
-            unlink(object)
+            for object in objects { unlink(object) }
             unlink(autolink)
             // For a later run to use this library again instead of compiling the same sources, unless
             // a save landed while the compiler read them (then the library may hold either).
@@ -118,14 +135,17 @@ extension HandlerCompiler {
         var tool: String
         var arguments: [String]
 
-        /// The tool name of the in-process step that writes an object's autolink entries to a
-        /// response file (arguments: object, `-o`, file), as `swift-autolink-extract` would.
+        /// The tool name of the in-process step that writes the objects' autolink entries to a
+        /// response file (arguments: objects, `-o`, file), as `swift-autolink-extract` would.
         static let readAutolink = "edge-dev:read-autolink-entries"
 
-        static func autolink(_ object: String, into file: String) -> BuildStep {
-            BuildStep(tool: readAutolink, arguments: [object, "-o", file])
+        static func autolink(_ objects: [String], into file: String) -> BuildStep {
+            BuildStep(tool: readAutolink, arguments: objects + ["-o", file])
         }
     }
+
+    /// Steps that run at the same time (the frontend jobs of one endpoint); stages run in order.
+    typealias BuildStage = [BuildStep]
 
     enum StepsOutcome {
         case built(output: String)
@@ -133,45 +153,56 @@ extension HandlerCompiler {
         case superseded(output: String)
     }
 
-    /// Runs `steps` in order with a private `TMPDIR`, within what is left of the build timeout;
-    /// the first failing step ends the build with its diagnostics (`diagnostics` turns the
-    /// compiler's output into them; a failed link is said in the linker's words). `folder` is
-    /// where diagnostics without a file of their own are placed.
+    /// Runs `stages` in order, the steps of a stage at once, with a private `TMPDIR`, within
+    /// what is left of the build timeout; the first failing stage ends the build with its
+    /// diagnostics (`diagnostics` turns the compiler's output into them; a failed link is said in
+    /// the linker's words). `folder` is where diagnostics without a file of their own are placed.
     nonisolated func runSteps(
-        _ steps: [BuildStep], log: String, temporary: String, started: UInt64, folder: String,
+        _ stages: [BuildStage], log: String, temporary: String, started: UInt64, folder: String,
         prepare: () throws(SystemError) -> Void, diagnostics: (String) -> [Diagnostic]
     ) async -> StepsOutcome {
         var output = ""
-        // The tools write to a log outside the build folder, copied in at the end: a full disk
+        // The tools write to logs outside the build folder, copied in at the end: a full disk
         // under the build folder must not swallow the message that says so.
         let scratch = FilePath.join(project.edgeDirectory, "tmp")
         try? FilePath.createDirectories(scratch)
         let stepLog = FilePath.join(scratch, "step-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).log")
+        tools?.buildStarted()
         defer {
             try? FilePath.write(output, to: log)
-            unlink(stepLog)
+            // Replacements start once the builds are done, not beside them.
+            tools?.buildEnded()
         }
         do {
             try prepare()
-            for step in steps {
+            for stage in stages {
                 try Task.checkCancellation()
-                if step.tool == BuildStep.readAutolink {
-                    let entries = try AutolinkEntries.read(step.arguments[0])
-                    try FilePath.write(entries.joined(separator: "\n") + "\n", to: step.arguments[2])
-                    continue
+                let results = try await withThrowingTaskGroup(of: (Int, Int32, String).self) { group in
+                    for (index, step) in stage.enumerated() {
+                        group.addTask {
+                            let (status, text) = try await self.runStep(
+                                step, log: stepLog + "-\(index)", temporary: temporary, started: started)
+                            return (index, status, text)
+                        }
+                    }
+                    var results: [(Int, Int32, String)] = []
+                    for try await result in group { results.append(result) }
+                    return results.sorted { $0.0 < $1.0 }
                 }
-                let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- started))
-                let status = try await Subprocess.run(
-                    step.tool, step.arguments, outputFile: stepLog, environment: ["TMPDIR": temporary],
-                    timeout: buildTimeout - elapsed)
-                let text = (try? FilePath.readText(stepLog)) ?? ""
-                output += text
+                output += results.map(\.2).joined()
                 if Task.isCancelled { return .superseded(output: output) }
-                guard status == 0 else {
+                let failed = results.filter { $0.1 != 0 }
+                guard failed.isEmpty else {
+                    let step = stage[failed[0].0]
+                    let (_, status, text) = failed[0]
                     if step.tool == toolchain.clang || FilePath.lastComponent(step.tool) == "ld.lld" {
                         return .failed(output: output, diagnostics: [Self.linkFailure(text, status: status)])
                     }
-                    var found = diagnostics(text)
+                    // Jobs over the same files may each report one error: say it once.
+                    var found: [Diagnostic] = []
+                    for diagnostic in diagnostics(failed.map(\.2).joined()) where !found.contains(diagnostic) {
+                        found.append(diagnostic)
+                    }
                     if !found.contains(where: { $0.severity == .error }) {
                         let tool = FilePath.lastComponent(step.tool)
                         let tail = text.split(separator: "\n").suffix(5).joined(separator: "\n")
@@ -205,11 +236,44 @@ extension HandlerCompiler {
         }
     }
 
+    /// Runs one step: the in-process autolink read, a held tool when the pool has one, or the
+    /// tool started now. Returns its exit status and what it printed.
+    private nonisolated func runStep(_ step: BuildStep, log: String, temporary: String, started: UInt64)
+        async throws -> (Int32, String)
+    {
+        if step.tool == BuildStep.readAutolink {
+            var entries: [String] = []
+            for object in step.arguments.dropLast(2) {
+                for entry in try AutolinkEntries.read(object) where !entries.contains(entry) { entries.append(entry) }
+            }
+            try FilePath.write(entries.joined(separator: "\n") + "\n", to: step.arguments.last!)
+            return (0, "")
+        }
+        defer { unlink(log) }
+        let remaining = buildTimeout - Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- started))
+        let status: Int32
+        if let held = tools?.take(step.tool) {
+            status = try await held.run(
+                step.arguments, outputFile: log, environment: ["TMPDIR": temporary], timeout: remaining)
+        } else {
+            status = try await Subprocess.run(
+                step.tool, step.arguments, outputFile: log, environment: ["TMPDIR": temporary], timeout: remaining)
+        }
+        return (status, (try? FilePath.readText(log)) ?? "")
+    }
+
+    /// The frontend's arguments: one object `output` for all `sources`, or with `primaries`, one
+    /// job of several over the same sources that compiles its primaries to `outputs` (in order).
     package nonisolated func frontendArguments(
-        sources: [String], moduleName: String, output: String, libraries: [LibraryArtifact] = []
+        sources: [String], primaries: [String]? = nil, moduleName: String, output: String = "",
+        outputs: [String] = [], libraries: [LibraryArtifact] = []
     ) -> [String] {
+        let inputs =
+            primaries.map { primaries in sources.flatMap { primaries.contains($0) ? ["-primary-file", $0] : [$0] } }
+            ?? sources
+        let destinations = primaries == nil ? ["-o", output] : outputs.flatMap { ["-o", $0] }
         var arguments =
-            ["-frontend", "-c"] + sources + [
+            ["-frontend", "-c"] + inputs + [
                 "-target", toolchain.targetTriple,
                 "-disable-objc-interop",
                 "-I", sdk.moduleDirectory,
@@ -221,8 +285,7 @@ extension HandlerCompiler {
                 "-no-color-diagnostics",
                 "-Xcc", "-fno-color-diagnostics",
                 "-module-name", moduleName,
-                "-o", output,
-            ]
+            ] + destinations
         arguments += mode == .release ? ["-O"] : ["-Onone"]
         // Each shared module under its stable name (`import Models`), built with a fresh one.
         for library in libraries {
@@ -239,40 +302,46 @@ extension HandlerCompiler {
 
     /// `soname`, for a shared module: the name its dependents record, unique to its version (two
     /// versions must never be taken for one another by the loader).
-    /// Every library's build: compile to `object`, read its autolink entries, link `output`.
+    /// Every library's build: the frontend jobs (at once) compile to `objects`, their autolink
+    /// entries are read, `output` is linked.
     func buildSteps(
-        frontend: [String], object: String, autolink: String, output: String, libraries: [LibraryArtifact],
+        frontends: [[String]], objects: [String], autolink: String, output: String, libraries: [LibraryArtifact],
         soname: String? = nil
-    ) async -> [BuildStep] {
+    ) async -> [BuildStage] {
         [
-            BuildStep(tool: toolchain.swiftFrontend, arguments: frontend),
-            .autolink(object, into: autolink),
-            await linkStep(object: object, autolink: autolink, output: output, libraries: libraries, soname: soname),
+            frontends.map { BuildStep(tool: toolchain.swiftFrontend, arguments: $0) },
+            [.autolink(objects, into: autolink)],
+            [
+                await linkStep(
+                    objects: objects, autolink: autolink, output: output, libraries: libraries, soname: soname)
+            ],
         ]
     }
 
     /// The link: `ld.lld` directly when clang told how (`LinkerCommand`), else through clang.
-    func linkStep(object: String, autolink: String, output: String, libraries: [LibraryArtifact], soname: String? = nil)
-        async -> BuildStep
-    {
+    func linkStep(
+        objects: [String], autolink: String, output: String, libraries: [LibraryArtifact], soname: String? = nil
+    ) async -> BuildStep {
         guard let linker = await linkerCommand() else {
             return BuildStep(
                 tool: toolchain.clang,
                 arguments: linkArguments(
-                    object: object, autolink: autolink, output: output, libraries: libraries, soname: soname))
+                    objects: objects, autolink: autolink, output: output, libraries: libraries, soname: soname))
         }
+        // One thread: a handler's few objects link faster than lld starts its thread pool (4-6 ms).
         var inputs = [
-            "--build-id", "-z", "nodelete", "-rpath", toolchain.runtimeLibraryDirectory, "-rpath", sdk.libraryDirectory,
+            "--threads=1", "--build-id", "-z", "nodelete",
+            "-rpath", toolchain.runtimeLibraryDirectory, "-rpath", sdk.libraryDirectory,
         ]
         if let soname { inputs.append("-soname=\(soname)") }
         for library in libraries { inputs += ["-rpath", library.directory] }
-        inputs += [toolchain.swiftrtObject, object, "@\(autolink)"] + libraries.map(\.libraryPath)
+        inputs += [toolchain.swiftrtObject] + objects + ["@\(autolink)"] + libraries.map(\.libraryPath)
         inputs += ["-L", toolchain.runtimeLibraryDirectory, "-lswiftCore", "-L", sdk.libraryDirectory, "-lEdgeSDK"]
         return BuildStep(tool: linker.linker, arguments: linker.arguments(inputs: inputs, output: output))
     }
 
     package nonisolated func linkArguments(
-        object: String, autolink: String, output: String, libraries: [LibraryArtifact] = [], soname: String? = nil
+        objects: [String], autolink: String, output: String, libraries: [LibraryArtifact] = [], soname: String? = nil
     ) -> [String] {
         var arguments = [
             "-shared",
@@ -284,11 +353,7 @@ extension HandlerCompiler {
         ]
         if let soname { arguments += ["-Xlinker", "-soname=\(soname)"] }
         for library in libraries { arguments += ["-Xlinker", "-rpath", "-Xlinker", library.directory] }
-        arguments += [
-            toolchain.swiftrtObject,
-            object,
-            "@\(autolink)",
-        ]
+        arguments += [toolchain.swiftrtObject] + objects + ["@\(autolink)"]
         arguments += libraries.map(\.libraryPath)
         arguments += [
             "-L", toolchain.runtimeLibraryDirectory,
@@ -327,5 +392,33 @@ final class BuildPermit: Sendable {
 
     func release() {
         if held.exchange(false, ordering: .acquiringAndReleasing) { limiter.signal() }
+    }
+}
+
+extension HandlerCompiler {
+    /// How many frontend processes one endpoint's build runs at once: one per core, at most 4
+    /// (a fifth job re-parses every file once more for a smaller share of the type-checking).
+    static func frontendJobs(cores: Int) -> Int { max(1, min(cores, 4)) }
+}
+
+extension HandlerCompiler {
+    /// Endpoints with fewer files than this compile in one frontend job: a second job parses
+    /// every file again, which costs more than it saves until there is type-checking to share.
+    static let filesPerExtraJob = 4
+
+    /// The primaries of each frontend job: `files` dealt out by size, largest first, to the
+    /// least-loaded job, at most `jobs` jobs and one per `filesPerExtraJob` files.
+    static func frontendJobPlan(_ files: [String], jobs: Int) -> [[String]] {
+        let count = max(1, min(jobs, files.count / filesPerExtraJob))
+        guard count > 1 else { return [files] }
+        let sized = files.map { ($0, FilePath.modification($0)?.size ?? 0) }.sorted { $0.1 > $1.1 }
+        var plan = [[String]](repeating: [], count: count)
+        var load = [Int](repeating: 0, count: count)
+        for (file, size) in sized {
+            let lightest = load.indices.min { load[$0] < load[$1] }!
+            plan[lightest].append(file)
+            load[lightest] += Int(size) + 1
+        }
+        return plan
     }
 }

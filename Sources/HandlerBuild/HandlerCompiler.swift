@@ -17,6 +17,10 @@ public actor HandlerCompiler {
     public nonisolated let mode: BuildMode
 
     let limiter: AsyncSemaphore
+    /// Prespawned compilers and linkers for the next builds; off with `EDGE_PRESPAWN=0`.
+    nonisolated let tools: ToolPool?
+    /// How many frontend processes a large endpoint's build runs at once.
+    nonisolated let frontendJobCount: Int
     private var endpoints: [String: EndpointBuilds] = [:]
     private var warmUpTask: Task<Double, Never>?
     private var linkerTask: Task<LinkerCommand?, Never>?
@@ -43,7 +47,9 @@ public actor HandlerCompiler {
     /// never holds up another endpoint's save for longer than that.
     public static let slowBuildThreshold: Duration = .milliseconds(1500)
 
-    /// `maxConcurrentBuilds` defaults to the number of cores.
+    /// `maxConcurrentBuilds` defaults to one more than the cores this process may run on: a
+    /// shared module's three dependents on two cores are all live 35 ms sooner when the third
+    /// need not wait for a slot (its compile overlaps the others' links and loads).
     public init(
         project: Project, toolchain: Toolchain, sdk: SDKLocation, mode: BuildMode = .debug,
         maxConcurrentBuilds: Int? = nil, buildTimeout: Duration = HandlerCompiler.defaultBuildTimeout
@@ -53,7 +59,20 @@ public actor HandlerCompiler {
         self.toolchain = toolchain
         self.sdk = sdk
         self.mode = mode
-        self.limiter = AsyncSemaphore(maxConcurrentBuilds ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let cores = availableCores()
+        let builds = maxConcurrentBuilds ?? cores + 1
+        self.limiter = AsyncSemaphore(builds)
+        frontendJobCount = Self.frontendJobs(cores: min(builds, cores))
+        if getenv("EDGE_PRESPAWN").map({ String(cString: $0) }) == "0" {
+            tools = nil
+        } else {
+            let linker = FilePath.join(FilePath.directory(of: toolchain.clang), "ld.lld")
+            tools = ToolPool(
+                // One frontend more than a build runs at once: a module's dependents build
+                // side by side, a slot each, and the next one starts while the first links.
+                capacity: [toolchain.swiftFrontend: frontendJobCount + 1, linker: 2],
+                buildShim: { [toolchain, project] in await PrespawnShim.build(toolchain, project: project) })
+        }
     }
 
     /// Locates the toolchain on PATH and the SDK this process loaded.
@@ -243,7 +262,7 @@ public actor HandlerCompiler {
         hasher.combine(Self.glueSource)
         hasher.combine(
             frontendArguments(sources: [], moduleName: "", output: "", libraries: libraries).joined(separator: " "))
-        hasher.combine(linkArguments(object: "", autolink: "", output: "").joined(separator: " "))
+        hasher.combine(linkArguments(objects: [], autolink: "", output: "").joined(separator: " "))
         hasher.combine("linked by ld.lld directly, autolink entries read in-process")
         for source in sources {
             hasher.combine(project.displayPath(source))

@@ -87,4 +87,7 @@ int edge_guard_join_thread(pthread_t thread, int milliseconds);
 /// inherit them in between). Glibc's Swift module hides pipe2 without _GNU_SOURCE.
 int edge_pipe_cloexec(int fds[2]);
 
+// The CPUs this process may run on (sched_getaffinity, a GNU extension); 0 if unknown.
+int edge_available_cpus(void);
+
 #endif

@@ -10,8 +10,8 @@ public final class HTTPServer: @unchecked Sendable {
         /// 0 picks a free port.
         public var port = 8080
         public var limits = HTTPLimits()
-        /// Event loops (threads); defaults to the number of cores.
-        public var loops = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        /// Event loops (threads); defaults to the cores this process may run on.
+        public var loops = availableCores()
         /// One line per request on standard output.
         public var accessLog = true
         /// Runs handler code under the crash barrier: a trap costs its request a 500, not the

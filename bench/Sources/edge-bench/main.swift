@@ -10,10 +10,13 @@ import HandlerRuntime
 //   edge-bench compile [--runs N]   median build time of hello and todos, debug and release,
 //                                   and the dlopen-to-serving time of a graceful swap
 //   edge-bench swaps [--count N]    N real builds swapped in one after another: RSS per swap
-//   edge-bench reload --port P --file F [--edits N] [--gap-ms G]
+//   edge-bench reload --port P --file F [--path P] [--mark] [--edits N] [--gap-ms G]
 //                                   edit-to-live latency against a running `edge-dev serve`
-//   edge-bench bare --file F [--runs N]
+//   edge-bench bare --file F [--dir D] [--runs N]
 //                                   the bare compile time of that same handler source
+//   edge-bench swiftc --file F [--dir D] [--runs N]
+//                                   `swiftc -emit-library` of the same sources
+//   (--dir D: every Swift file of D, F the one edited at its `let benchMark = ...` line)
 //   edge-bench editor --edge-dev PATH [--runs N]
 //                                   sourcekit-lsp with edge-dev bsp: diagnostics, completion,
 //                                   a new file resolved (cold and warm module caches)
@@ -149,6 +152,30 @@ func helloSource(_ body: String) -> String {
     "import EdgeSDK\n\nfunc handle(_ ctx: Context, _ req: Request) async throws -> Response {\n    .text(\"\(body)\")\n}\n"
 }
 
+/// `source` with its `let benchMark = ...` line saying `mark`.
+func withBenchMark(_ source: String, _ mark: String) -> String {
+    source.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        line.hasPrefix("let benchMark = ") ? "let benchMark = \"\(mark)\"" : String(line)
+    }.joined(separator: "\n")
+}
+
+/// The files of an endpoint to build: `--dir D` (every Swift file in it, `--file` the one edited,
+/// by its `benchMark` line) or `--file F` alone (hello's source, edited at its "edit " text).
+func benchSources() throws -> (files: [String: String], edited: String, edit: (String, Int) -> String) {
+    guard let file = stringOption("--file") else { throw SystemError("needs --file", code: 0) }
+    guard let directory = stringOption("--dir") else {
+        return (
+            ["handler.swift": try FilePath.readText(file)], "handler.swift",
+            { $0.replacingFirst("edit ", with: "run \($1) ") }
+        )
+    }
+    var files: [String: String] = [:]
+    for name in FilePath.contents(of: directory) where name.hasSuffix(".swift") {
+        files[name] = try FilePath.readText(FilePath.join(directory, name))
+    }
+    return (files, FilePath.lastComponent(file), { withBenchMark($0, "run \($1)") })
+}
+
 /// Edit-to-live: write a changed handler, then poll until the new body is served.
 func reloadBench() async throws {
     guard let port = stringOption("--port").flatMap(Int.init), let file = stringOption("--file") else {
@@ -160,9 +187,13 @@ func reloadBench() async throws {
     var latencies: [Double] = []
     var failures = 0
     let run = UInt64(MonotonicClock.nanoseconds() % 1_000_000)
+    // With --mark the file keeps its code and only its `let benchMark = "..."` line changes (an
+    // endpoint whose --path answers that value); without, it becomes hello with a new body.
+    let marked = arguments.contains("--mark")
+    let original = try FilePath.readText(file)
     for edit in 1...edits {
         let body = "edit \(run)-\(edit)"
-        try FilePath.write(helloSource(body), to: file)
+        try FilePath.write(marked ? withBenchMark(original, body) : helloSource(body), to: file)
         let start = MonotonicClock.nanoseconds()
         var live = false
         while MonotonicClock.milliseconds(since: start) < 10_000 {
@@ -180,52 +211,58 @@ func reloadBench() async throws {
     )
 }
 
-/// The bare compile of the same handler source, with the same compiler, no server, no watcher.
+/// The bare compile of the same handler sources, with the same compiler, no server, no watcher.
 func bareBench() async throws {
-    guard let file = stringOption("--file") else { throw SystemError("bare needs --file", code: 0) }
     let runs = option("--runs", default: 20)
+    let (files, edited, edit) = try benchSources()
     let project = try scratchProject()
     defer { FilePath.removeTree(project.rootDirectory) }
-    let target = FilePath.join(project.sourceDirectory("hello"), "handler.swift")
+    let folder = project.sourceDirectory("bench")
+    try FilePath.createDirectories(folder)
+    for (name, text) in files { try FilePath.write(text, to: FilePath.join(folder, name)) }
     let compiler = try HandlerCompiler(project: project)
     await compiler.warmUp()
     var times: [Double] = []
-    for run in 1...runs {
-        try FilePath.write(try FilePath.readText(file).replacingFirst("edit ", with: "bare \(run) "), to: target)
-        let result = await compiler.build("hello")
-        guard result.status == .built else { throw SystemError("bare build failed", code: 0) }
-        times.append(result.durationMilliseconds)
+    for run in 0...runs {
+        try FilePath.write(edit(files[edited]!, run), to: FilePath.join(folder, edited))
+        let result = await compiler.build("bench")
+        guard result.status == .built else {
+            throw SystemError("bare build failed: \(result.diagnostics.map(\.message))", code: 0)
+        }
+        if run > 0 { times.append(result.durationMilliseconds) }  // the first fills the tool pool
+        usleep(300_000)  // as between saves: the compiler's replacements start meanwhile
     }
     HostLog.line(
-        "bare compile of the same source over \(runs) builds: p50 \(format(percentile(times, 0.5))) ms  p90 \(format(percentile(times, 0.9))) ms"
+        "bare compile of the same sources over \(runs) builds: p50 \(format(percentile(times, 0.5))) ms  p90 \(format(percentile(times, 0.9))) ms"
     )
 }
 
-/// `swiftc -emit-library` of the same handler source and the same entry glue, the way a user
+/// `swiftc -emit-library` of the same handler sources and the same entry glue, the way a user
 /// would build a library without edge-dev: the yardstick for edit-to-live.
 func swiftcBench() async throws {
-    guard let file = stringOption("--file") else { throw SystemError("swiftc needs --file", code: 0) }
     let runs = option("--runs", default: 20)
+    let (files, edited, edit) = try benchSources()
     let toolchain = try Toolchain.locate()
     let sdk = try SDKLocation.locate()
     var template = Array("/tmp/edge-bench-swiftc-XXXXXX".utf8CString)
     guard mkdtemp(&template) != nil else { throw SystemError.current("mkdtemp") }
     let folder = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     defer { FilePath.removeTree(folder) }
-    let source = FilePath.join(folder, "handler.swift")
-    let glue = FilePath.join(folder, "glue.swift")
+    for (name, text) in files { try FilePath.write(text, to: FilePath.join(folder, name)) }
+    let glue = FilePath.join(folder, "_glue.swift")
     try FilePath.write(
         "import EdgeSDK\n@_cdecl(\"handler_entry\")\npublic func _edgeHandlerEntry() -> UnsafeMutableRawPointer {\n"
             + "    HandlerEntry(handle).retainedPointer()\n}\n", to: glue)
+    let sources = files.keys.sorted().map { FilePath.join(folder, $0) } + [glue]
     var times: [Double] = []
     for run in 0...runs {
-        try FilePath.write(try FilePath.readText(file).replacingFirst("edit ", with: "swiftc \(run) "), to: source)
+        try FilePath.write(edit(files[edited]!, run), to: FilePath.join(folder, edited))
         let start = MonotonicClock.nanoseconds()
         let log = FilePath.join(folder, "log.txt")
         let status = try await Subprocess.run(
             toolchain.swiftc,
-            [
-                "-emit-library", source, glue, "-module-name", "H_bench", "-parse-as-library", "-swift-version", "6",
+            ["-emit-library"] + sources + [
+                "-module-name", "H_bench", "-parse-as-library", "-swift-version", "6",
                 "-Onone", "-I", sdk.moduleDirectory, "-L", sdk.libraryDirectory, "-lEdgeSDK",
                 "-module-cache-path", FilePath.join(folder, "module-cache"), "-o", FilePath.join(folder, "lib.so"),
             ], outputFile: log)
@@ -233,7 +270,7 @@ func swiftcBench() async throws {
         if run > 0 { times.append(MonotonicClock.milliseconds(since: start)) }  // the first warms its cache
     }
     HostLog.line(
-        "swiftc -emit-library of the same source over \(runs) builds: p50 \(format(percentile(times, 0.5))) ms  p90 \(format(percentile(times, 0.9))) ms"
+        "swiftc -emit-library of the same sources over \(runs) builds: p50 \(format(percentile(times, 0.5))) ms  p90 \(format(percentile(times, 0.9))) ms"
     )
 }
 

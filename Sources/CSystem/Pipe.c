@@ -1,7 +1,0 @@
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <unistd.h>
-
-#include "CSystem.h"
-
-int edge_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
