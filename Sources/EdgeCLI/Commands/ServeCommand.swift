@@ -47,13 +47,17 @@ public enum ServeCommand {
         "--kept-versions", "N", help: "How many versions of each endpoint stay callable for replay.", default: 10,
         range: 1...1000)
 
+    public static let loops = Option<Int>(
+        "--loops", "N", help: "Event-loop threads serving connections; 0 chooses from the cores.", default: 0,
+        range: 0...256)
+
     public static let spec = CommandSpec(
         name: "serve",
         abstract: "Build every endpoint and serve them over HTTP; save a file to redeploy it.",
         options: [
             CommonOptions.handlers, host, port, CommonOptions.release, CommonOptions.buildTimeout, drainTimeout,
             handlerTimeout, maxBody, maxBufferedBodies, noWatch,
-            noAccessLog, noLiveReload, noCrashBarrier, noRestart, noJournal, journalEntries, keptVersions,
+            noAccessLog, noLiveReload, noCrashBarrier, noRestart, noJournal, journalEntries, keptVersions, loops,
         ])
 
     /// `.edge/gateway-<supervisor pid>.inflight`: the gateway's requests in flight, for its
@@ -85,6 +89,8 @@ public enum ServeCommand {
         public var journal: Bool
         public var journalEntries: Int
         public var keptVersions: Int
+        /// 0: chosen from the cores.
+        public var loops: Int
 
         public init(_ arguments: ParsedArguments) {
             handlers = arguments[CommonOptions.handlers]
@@ -104,6 +110,7 @@ public enum ServeCommand {
             journal = !arguments[noJournal]
             journalEntries = arguments[ServeCommand.journalEntries]
             keptVersions = arguments[ServeCommand.keptVersions]
+            loops = arguments[ServeCommand.loops]
         }
     }
 
@@ -154,6 +161,7 @@ public enum ServeCommand {
         configuration.limits.maxBufferedBodyBytes = options.maxBufferedBodies
         configuration.accessLog = options.accessLog
         configuration.crashBarrier = options.crashBarrier
+        if options.loops > 0 { configuration.loops = options.loops }
         let server: HTTPServer
         do {
             server = try HTTPServer(configuration: configuration, responder: devServer, listener: listener)
