@@ -84,6 +84,17 @@ public struct RoutePattern: Hashable, Sendable, CustomStringConvertible {
 
     /// Splits a percent-decoded path into segments. One trailing slash is tolerated, so
     /// `/todos/` matches `/todos`.
+    /// The path this pattern matches when it has only literal segments (`/a/b`, `/`); nil when
+    /// it has parameters.
+    var literalPath: String? {
+        var parts: [String] = []
+        for segment in segments {
+            guard case .literal(let text) = segment else { return nil }
+            parts.append(text)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     static func segments(of path: String) -> ArraySlice<Substring> {
         var parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         if parts.last?.isEmpty == true { parts = parts.dropLast() }
