@@ -20,6 +20,30 @@ import Testing
         return table
     }
 
+    /// Paths without parameters are looked up directly; the answer must be what the ordered scan
+    /// gives: another endpoint's method on the same path, a trailing slash, 405 with `Allow`.
+    @Test func literalPathsAnswerAsTheOrderedScanWould() throws {
+        let routes = try table([
+            ("read", #"{"method": "GET", "path": "/items"}"#),
+            ("write", #"{"method": "POST", "path": "/items"}"#),
+            ("root", #"{"method": "GET", "path": "/"}"#),
+        ])
+        func endpoint(_ method: String, _ path: String) -> String? {
+            if case .found(let id, _) = routes.match(method: method, path: path) { return id }
+            return nil
+        }
+        #expect(endpoint("GET", "/items") == "read")
+        #expect(endpoint("HEAD", "/items/") == "read")
+        #expect(endpoint("POST", "/items") == "write")
+        #expect(endpoint("GET", "/") == "root")
+        #expect(endpoint("GET", "//items") == nil)
+        guard case .methodNotAllowed(let allowed) = routes.match(method: "DELETE", path: "/items") else {
+            Issue.record("DELETE /items should be 405")
+            return
+        }
+        #expect(allowed == ["GET", "HEAD", "POST"])
+    }
+
     @Test func staticSegmentsWinOverParametersAndRestCapturesTheRemainder() throws {
         let routes = try table([
             ("user", #"{"method": "GET", "path": "/users/{id}"}"#),
