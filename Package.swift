@@ -54,10 +54,13 @@ let package = Package(
             name: "Gateway",
             dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "DataServices", "Examples", sdk]),
         .target(
+            name: "Production",
+            dependencies: ["EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "DataServices", "Gateway", sdk]),
+        .target(
             name: "EdgeCLI",
             dependencies: [
                 "EdgeSystem", "EdgeHTTP", "HandlerRuntime", "HandlerBuild", "Watcher", "BuildServer", "DataServices",
-                "Examples", "Gateway", sdk,
+                "Examples", "Gateway", "Production", sdk,
             ]),
         .executableTarget(name: "edge-dev", dependencies: ["CSystem", "EdgeSystem", "EdgeCLI"]),
         .executableTarget(
@@ -90,6 +93,9 @@ let package = Package(
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "EdgeSystem", "EdgeHTTP", "EdgeTestSupport"]),
         .testTarget(
             name: "DataServicesTests", dependencies: ["DataServices", "EdgeSystem", "EdgeTestSupport", sdk]),
+        .testTarget(
+            name: "ProductionTests",
+            dependencies: ["Production", "HandlerBuild", "EdgeSystem", "EdgeHTTP", "EdgeTestSupport"]),
         .testTarget(
             name: "BuildServerTests",
             dependencies: ["BuildServer", "HandlerBuild", "EdgeSystem", "EdgeTestSupport"]),

@@ -110,6 +110,13 @@ public enum FilePath {
         }
     }
 
+    /// Bytes of the regular files under `path`, not following links.
+    public static func treeSize(_ path: String) -> Int {
+        if isSymbolicLink(path) { return 0 }
+        if isDirectory(path) { return contents(of: path).reduce(0) { $0 + treeSize(join(path, $1)) } }
+        return modification(path)?.size ?? 0
+    }
+
     public static func readBytes(_ path: String) throws(SystemError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError.current("open \(path)") }

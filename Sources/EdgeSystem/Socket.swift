@@ -11,7 +11,10 @@ public struct Socket: Hashable, Sendable {
     public init(fd: Int32) { self.fd = fd }
 
     /// A listening socket bound to `host:port` (port 0 picks a free port), non-blocking.
-    public static func listen(host: String, port: Int, backlog: Int32 = 4096) throws(SystemError) -> Socket {
+    /// `reusePort` sets `SO_REUSEPORT`, so that several processes can listen on one port.
+    public static func listen(host: String, port: Int, backlog: Int32 = 4096, reusePort: Bool = false)
+        throws(SystemError) -> Socket
+    {
         try withAddress(host: host, port: port, passive: true) { address throws(SystemError) in
             let fd = socket(
                 address.ai_family,
@@ -20,6 +23,7 @@ public struct Socket: Hashable, Sendable {
             let socket = Socket(fd: fd)
             do throws(SystemError) {
                 try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
+                if reusePort { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1) }
                 guard bind(fd, address.ai_addr, address.ai_addrlen) == 0 else {
                     throw SystemError.current("bind \(host):\(port)")
                 }

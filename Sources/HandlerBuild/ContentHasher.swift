@@ -1,8 +1,10 @@
 /// FNV-1a, 64 bits: enough to tell whether sources changed, with no dependency.
-struct ContentHasher {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+package struct ContentHasher {
+    package private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
-    mutating func combine(_ bytes: some Sequence<UInt8>) {
+    package init() {}
+
+    package mutating func combine(_ bytes: some Sequence<UInt8>) {
         for byte in bytes {
             value ^= UInt64(byte)
             value &*= 0x0000_0100_0000_01b3
@@ -11,5 +13,5 @@ struct ContentHasher {
         value &*= 0x0000_0100_0000_01b3
     }
 
-    mutating func combine(_ text: String) { combine(text.utf8) }
+    package mutating func combine(_ text: String) { combine(text.utf8) }
 }

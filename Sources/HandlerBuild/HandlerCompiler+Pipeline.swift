@@ -318,6 +318,12 @@ extension HandlerCompiler {
         ]
     }
 
+    /// Where a library looks for the libraries it needs: the toolchain's runtime, the SDK's
+    /// folder and each shared module's, unless the compiler was given its own (`runPaths`).
+    nonisolated func runPaths(_ libraries: [LibraryArtifact]) -> [String] {
+        runPaths ?? [toolchain.runtimeLibraryDirectory, sdk.libraryDirectory] + libraries.map(\.directory)
+    }
+
     /// The link: `ld.lld` directly when clang told how (`LinkerCommand`), else through clang.
     func linkStep(
         objects: [String], autolink: String, output: String, libraries: [LibraryArtifact], soname: String? = nil
@@ -329,12 +335,9 @@ extension HandlerCompiler {
                     objects: objects, autolink: autolink, output: output, libraries: libraries, soname: soname))
         }
         // One thread: a handler's few objects link faster than lld starts its thread pool (4-6 ms).
-        var inputs = [
-            "--threads=1", "--build-id", "-z", "nodelete",
-            "-rpath", toolchain.runtimeLibraryDirectory, "-rpath", sdk.libraryDirectory,
-        ]
+        var inputs = ["--threads=1", "--build-id", "-z", "nodelete"]
+        for path in runPaths(libraries) { inputs += ["-rpath", path] }
         if let soname { inputs.append("-soname=\(soname)") }
-        for library in libraries { inputs += ["-rpath", library.directory] }
         inputs += [toolchain.swiftrtObject] + objects + ["@\(autolink)"] + libraries.map(\.libraryPath)
         inputs += ["-L", toolchain.runtimeLibraryDirectory, "-lswiftCore", "-L", sdk.libraryDirectory, "-lEdgeSDK"]
         return BuildStep(tool: linker.linker, arguments: linker.arguments(inputs: inputs, output: output))
@@ -348,11 +351,9 @@ extension HandlerCompiler {
             "--target=\(toolchain.targetTriple)",
             "-Xlinker", "--build-id",
             "-Xlinker", "-z", "-Xlinker", "nodelete",
-            "-Xlinker", "-rpath", "-Xlinker", toolchain.runtimeLibraryDirectory,
-            "-Xlinker", "-rpath", "-Xlinker", sdk.libraryDirectory,
         ]
+        for path in runPaths(libraries) { arguments += ["-Xlinker", "-rpath", "-Xlinker", path] }
         if let soname { arguments += ["-Xlinker", "-soname=\(soname)"] }
-        for library in libraries { arguments += ["-Xlinker", "-rpath", "-Xlinker", library.directory] }
         arguments += [toolchain.swiftrtObject] + objects + ["@\(autolink)"]
         arguments += libraries.map(\.libraryPath)
         arguments += [

@@ -21,6 +21,9 @@ public actor HandlerCompiler {
     nonisolated let tools: ToolPool?
     /// How many frontend processes a large endpoint's build runs at once.
     nonisolated let frontendJobCount: Int
+    /// The libraries' run paths when not the toolchain's, the SDK's and the modules' folders: a
+    /// bundle's are relative to `$ORIGIN`, so the folder can be copied anywhere.
+    public nonisolated let runPaths: [String]?
     private var endpoints: [String: EndpointBuilds] = [:]
     private var warmUpTask: Task<Double, Never>?
     private var linkerTask: Task<LinkerCommand?, Never>?
@@ -52,9 +55,11 @@ public actor HandlerCompiler {
     /// need not wait for a slot (its compile overlaps the others' links and loads).
     public init(
         project: Project, toolchain: Toolchain, sdk: SDKLocation, mode: BuildMode = .debug,
-        maxConcurrentBuilds: Int? = nil, buildTimeout: Duration = HandlerCompiler.defaultBuildTimeout
+        maxConcurrentBuilds: Int? = nil, buildTimeout: Duration = HandlerCompiler.defaultBuildTimeout,
+        runPaths: [String]? = nil
     ) {
         self.buildTimeout = buildTimeout
+        self.runPaths = runPaths
         self.project = project
         self.toolchain = toolchain
         self.sdk = sdk

@@ -9,6 +9,7 @@ enum EdgeDev {
     static let commands: [(spec: CommandSpec, run: @Sendable (ParsedArguments) async -> Int32)] = [
         (ServeCommand.spec, serve),
         (BuildCommand.spec, BuildCommand.run),
+        (BundleCommand.spec, BundleCommand.run),
         (NewCommand.spec, NewCommand.run),
         (RoutesCommand.spec, RoutesCommand.run),
         (EditorCommand.spec, EditorCommand.run),
@@ -42,7 +43,8 @@ enum EdgeDev {
                 command.spec.name == BuildCommand.spec.name || command.spec.name == EditorCommand.spec.name
                 || command.spec.name == TestCommand.spec.name
                 || (command.spec.name == ServeCommand.spec.name
-                    && (Supervisor.isGateway || !ServeCommand.Options(parsed).restart))
+                    && (Supervisor.isGateway || !ServeCommand.Options(parsed).restart
+                        || ServeCommand.Options(parsed).bundle != nil))
             if loadsHandlers { FoundationOnTheMainThread.load() }
             let status = await command.run(parsed)
             // `_exit`, not `exit`: handlers have run in this process, and one that trapped inside
@@ -60,6 +62,8 @@ enum EdgeDev {
     /// again on the same socket, where connections queue meanwhile: none is refused.
     @Sendable static func serve(_ arguments: ParsedArguments) async -> Int32 {
         let options = ServeCommand.Options(arguments)
+        // Production: the process manager (systemd, Kubernetes) supervises; SIGHUP reaches us.
+        if let bundle = options.bundle { return await ServeCommand.serveBundle(options, bundle: bundle) }
         if let inherited = Supervisor.inheritedListener() {
             return await ServeCommand.serve(
                 options, listener: inherited, restarts: Supervisor.restarts, inFlightTable: Supervisor.inFlightPath)

@@ -51,6 +51,21 @@ public enum ServeCommand {
         "--loops", "N", help: "Event-loop threads serving connections; 0 chooses from the cores.", default: 0,
         range: 0...256)
 
+    public static let bundle = Option<String?>(
+        "--bundle", "DIR",
+        help: "Serve a bundle built by `edge-dev bundle` (production: no compiler, no watcher, no dashboard).")
+    public static let opsAddress = Option<String>(
+        "--ops-address", "HOST:PORT", help: "With --bundle: where /health/live, /health/ready, /metrics and /status answer.",
+        default: "127.0.0.1:9090")
+    public static let reusePort = Flag(
+        "--reuse-port", help: "Listen with SO_REUSEPORT, so several instances can share the port.")
+    public static let data = Option<String?>(
+        "--data", "DIR", help: "With --bundle: the folder of the databases, cache and storage.",
+        shown: "edge-data beside the bundle")
+    public static let logFormat = Option<AccessLogFormat>(
+        "--log-format", "FORMAT", help: "The access log: text, or json (one object per line).", default: .text,
+        shown: "text", expected: "text or json", parse: { AccessLogFormat(rawValue: $0) })
+
     public static let spec = CommandSpec(
         name: "serve",
         abstract: "Build every endpoint and serve them over HTTP; save a file to redeploy it.",
@@ -58,6 +73,7 @@ public enum ServeCommand {
             CommonOptions.handlers, host, port, CommonOptions.release, CommonOptions.buildTimeout, drainTimeout,
             handlerTimeout, maxBody, maxBufferedBodies, noWatch,
             noAccessLog, noLiveReload, noCrashBarrier, noRestart, noJournal, journalEntries, keptVersions, loops,
+            bundle, opsAddress, reusePort, data, logFormat,
         ])
 
     /// `.edge/gateway-<supervisor pid>.inflight`: the gateway's requests in flight, for its
@@ -91,6 +107,12 @@ public enum ServeCommand {
         public var keptVersions: Int
         /// 0: chosen from the cores.
         public var loops: Int
+        /// Production: the bundle folder to serve.
+        public var bundle: String?
+        public var opsAddress: String
+        public var reusePort: Bool
+        public var data: String?
+        public var logFormat: AccessLogFormat
 
         public init(_ arguments: ParsedArguments) {
             handlers = arguments[CommonOptions.handlers]
@@ -111,6 +133,11 @@ public enum ServeCommand {
             journalEntries = arguments[ServeCommand.journalEntries]
             keptVersions = arguments[ServeCommand.keptVersions]
             loops = arguments[ServeCommand.loops]
+            bundle = arguments[ServeCommand.bundle]
+            opsAddress = arguments[ServeCommand.opsAddress]
+            reusePort = arguments[ServeCommand.reusePort]
+            data = arguments[ServeCommand.data]
+            logFormat = arguments[ServeCommand.logFormat]
         }
     }
 
@@ -162,6 +189,8 @@ public enum ServeCommand {
         configuration.accessLog = options.accessLog
         configuration.crashBarrier = options.crashBarrier
         if options.loops > 0 { configuration.loops = options.loops }
+        configuration.accessLogFormat = options.logFormat
+        configuration.reusePort = options.reusePort
         let server: HTTPServer
         do {
             server = try HTTPServer(configuration: configuration, responder: devServer, listener: listener)

@@ -1,4 +1,5 @@
 import EdgeSystem
+import Glibc
 
 /// One line per request, for the terminal: `GET /hello 200 0.31 ms hello v1`.
 enum AccessLog {
@@ -23,6 +24,23 @@ enum AccessLog {
             out.append(0x20)
             out.append(contentsOf: tag.utf8)
         }
+        out.append(0x0A)
+    }
+
+    /// The same as one JSON object per line, for log collectors: `{"time":"2026-12-01T16:00:00Z",
+    /// "method":"GET","target":"/hello","status":200,"ms":0.31,"requestID":"0-1a","tag":"hello v1"}`.
+    static func appendJSON(
+        method: String, target: String, status: Int, started: UInt64, requestID: String?, tag: String?,
+        to out: inout [UInt8]
+    ) {
+        let micros = (MonotonicClock.nanoseconds() &- started) / 1000
+        var fields: [(String, JSONValue)] = [
+            ("time", .string(ISOTime.format(Int(time(nil))))), ("method", .string(method)),
+            ("target", .string(target)), ("status", JSONValue(status)), ("ms", JSONValue(Double(micros) / 1000)),
+        ]
+        if let requestID { fields.append(("requestID", .string(requestID))) }
+        if let tag { fields.append(("tag", .string(tag))) }
+        out.append(contentsOf: JSONValue.object(fields).serialized.utf8)
         out.append(0x0A)
     }
 

@@ -245,7 +245,7 @@ final class Connection: @unchecked Sendable {
         if loop.configuration.accessLog {
             loop.logAccess(
                 method: head?.method ?? "-", target: head?.target ?? "-", status: response.status, started: started,
-                tag: tag)
+                requestID: requestID, tag: tag)
         }
         flush()
     }

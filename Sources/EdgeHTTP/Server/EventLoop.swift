@@ -366,8 +366,15 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Appends to the loop's log buffer, written with one `write(2)` per loop iteration: never
     /// stdio, whose lock a crashed handler could hold.
-    func logAccess(method: String, target: String, status: Int, started: UInt64, tag: String?) {
-        AccessLog.append(method: method, target: target, status: status, started: started, tag: tag, to: &logBuffer)
+    func logAccess(method: String, target: String, status: Int, started: UInt64, requestID: String?, tag: String?) {
+        switch configuration.accessLogFormat {
+        case .text:
+            AccessLog.append(method: method, target: target, status: status, started: started, tag: tag, to: &logBuffer)
+        case .json:
+            AccessLog.appendJSON(
+                method: method, target: target, status: status, started: started, requestID: requestID, tag: tag,
+                to: &logBuffer)
+        }
         if logBuffer.count > 64 * 1024 { flushLog() }
     }
 

@@ -14,6 +14,9 @@ public final class HTTPServer: @unchecked Sendable {
         public var loops = availableCores()
         /// One line per request on standard output.
         public var accessLog = true
+        public var accessLogFormat = AccessLogFormat.text
+        /// `SO_REUSEPORT`: several processes listen on one port, the kernel spreads connections.
+        public var reusePort = false
         /// Runs handler code under the crash barrier: a trap costs its request a 500, not the
         /// process. Off only to measure what the barrier costs.
         public var crashBarrier = true
@@ -50,7 +53,8 @@ public final class HTTPServer: @unchecked Sendable {
             try listener.setNonBlocking()
             self.listener = listener
         } else {
-            self.listener = try Socket.listen(host: configuration.host, port: configuration.port)
+            self.listener = try Socket.listen(
+                host: configuration.host, port: configuration.port, reusePort: configuration.reusePort)
         }
         port = self.listener.localPort
     }
@@ -79,4 +83,9 @@ public final class HTTPServer: @unchecked Sendable {
         listener.close()
         return loops.allSatisfy(\.isStopped)
     }
+}
+
+/// How the access log reads: `GET /hello 200 0.31 ms hello v1`, or one JSON object per line.
+public enum AccessLogFormat: String, Sendable, CaseIterable {
+    case text, json
 }

@@ -1,0 +1,161 @@
+import DataServices
+import EdgeSDK
+import EdgeSystem
+import Gateway
+import Glibc
+import HandlerBuild
+import HandlerRuntime
+
+extension ProductionServer {
+    /// What a load or reload did.
+    public struct LoadOutcome: Sendable, Equatable {
+        public var swapped: [String] = []
+        public var added: [String] = []
+        public var removed: [String] = []
+        public var unchanged: [String] = []
+    }
+
+    /// Reads the bundle folder (again) and serves what it holds: endpoints whose hash changed are
+    /// swapped gracefully, new ones loaded, missing ones removed, the rest left alone. Nothing
+    /// changes unless everything validates: a broken bundle throws, naming the problem, and the
+    /// running versions keep serving.
+    @discardableResult
+    public func load() throws(BundleError) -> LoadOutcome {
+        try reloading.withLock { _ throws(BundleError) in try loadSerialized() }
+    }
+
+    private func loadSerialized() throws(BundleError) -> LoadOutcome {
+        let folder = FilePath.resolvingSymlinks(bundle)
+        let manifest = try BundleManifest.read(bundle: folder)
+        let (current, oldFolder, sdkHash) = state.withLock { ($0.manifest, $0.folder, $0.sdkHash) }
+
+        // Validate before touching anything.
+        if let current, current.toolchain != manifest.toolchain {
+            throw BundleError(
+                "\(folder) was built with \(manifest.toolchain), the running bundle with \(current.toolchain): "
+                    + "restart the process to change toolchains")
+        }
+        let sdk = FilePath.join(folder, "lib/libEdgeSDK.so")
+        guard let sdkBytes = try? FilePath.readBytes(sdk) else { throw BundleError("\(sdk) is missing") }
+        var hasher = ContentHasher()
+        hasher.combine(sdkBytes)
+        if let sdkHash, sdkHash != hasher.value {
+            throw BundleError(
+                "\(sdk) differs from the one this process loaded (another edge-dev): restart the process to deploy it")
+        }
+        for name in manifest.runtime where !FilePath.exists(FilePath.join(folder, "lib/\(name)")) {
+            throw BundleError("\(FilePath.join(folder, "lib/\(name)")) is missing (the manifest lists it)")
+        }
+        let endpointsProject = Project(handlersDirectory: FilePath.join(folder, "endpoints"))
+        var manifests: [(id: String, manifest: EndpointManifest, file: String)] = []
+        for endpoint in manifest.endpoints {
+            let library = FilePath.join(folder, endpoint.library)
+            guard FilePath.isRegularFile(library) else { throw BundleError("\(library) is missing") }
+            do {
+                let parsed = try EndpointManifest.load(endpoint.id, in: endpointsProject)
+                manifests.append((endpoint.id, parsed, endpointsProject.manifestPath(endpoint.id)))
+            } catch {
+                throw BundleError("\(error)")
+            }
+        }
+        let (routes, conflicts) = RouteTable.build(manifests)
+        if let conflict = conflicts.values.first { throw BundleError("\(conflict)") }
+        let served = state.withLock { $0.endpoints }
+        let changed = manifest.endpoints.filter { served[$0.id]?.hash != $0.hash }
+        for endpoint in changed {
+            // dlopen of a path already open returns the code loaded from it the first time.
+            if let old = served[endpoint.id], old.library == FilePath.join(folder, endpoint.library) {
+                throw BundleError(
+                    "endpoint \(endpoint.id) changed inside the running bundle folder \(oldFolder): "
+                        + "build each bundle into a new folder and switch a link to it")
+            }
+        }
+
+        // Modules first (their sonames are unique to their content), then the endpoints'
+        // libraries: opened, not yet serving.
+        for module in manifest.modules {
+            let path = FilePath.join(folder, module.library)
+            guard dlopen(path, RTLD_NOW | RTLD_GLOBAL) != nil else {
+                throw BundleError("cannot load module \(module.name) (\(path)): \(String(cString: dlerror()))")
+            }
+        }
+        var opened: [LoadedHandler] = []
+        for endpoint in changed {
+            do {
+                opened.append(
+                    try registry.open(
+                        endpoint.id, path: FilePath.join(folder, endpoint.library), version: endpoint.version))
+            } catch {
+                throw BundleError("cannot load endpoint \(endpoint.id): \(error)")
+            }
+        }
+
+        // Everything loaded: serve it.
+        var outcome = LoadOutcome()
+        for handler in opened {
+            registry.swapGraceful(to: handler, drainTimeout: drainTimeout)
+            if served[handler.endpointID] == nil {
+                outcome.added.append(handler.endpointID)
+            } else {
+                outcome.swapped.append(handler.endpointID)
+            }
+        }
+        let kept = Set(manifest.endpoints.map(\.id))
+        for id in served.keys.sorted() where !kept.contains(id) {
+            _ = registry.remove(id, drainTimeout: drainTimeout)
+            outcome.removed.append(id)
+        }
+        outcome.unchanged = manifest.endpoints.map(\.id).filter { !changed.map(\.id).contains($0) }
+        var endpoints: [String: Served] = [:]
+        for endpoint in manifest.endpoints {
+            var values = endpoint.env
+            for key in values.keys { if let value = getenv(key) { values[key] = String(cString: value) } }
+            endpoints[endpoint.id] = Served(
+                version: endpoint.version, hash: endpoint.hash, library: FilePath.join(folder, endpoint.library),
+                env: Environment(values), store: services.openStateStore(endpoint: endpoint.id) ?? StateStore())
+        }
+        state.withLock { state in
+            state.manifest = manifest
+            state.folder = folder
+            state.routes = routes
+            state.endpoints = endpoints
+            state.sdkHash = hasher.value
+        }
+        metrics.swapped(outcome.swapped.count)
+        return outcome
+    }
+
+    /// The document `/status` answers: the shape of dev's `/_edge/status` for what production has.
+    public var statusJSON: JSONValue {
+        let (manifest, folder, endpoints) = state.withLock { ($0.manifest, $0.folder, $0.endpoints) }
+        let stats = registry.stats()
+        return .object([
+            ("mode", "production"),
+            ("bundle", .string(folder)),
+            ("toolchain", JSONValue(manifest?.toolchain)),
+            ("ready", .bool(manifest != nil)),
+            (
+                "endpoints",
+                .array(
+                    (manifest?.endpoints ?? []).map { endpoint in
+                        .object([
+                            ("id", .string(endpoint.id)),
+                            ("state", .string(endpoints[endpoint.id] != nil ? "loaded" : "missing")),
+                            ("version", JSONValue(registry.handler(for: endpoint.id)?.version)),
+                            ("hash", .string(endpoint.hash)),
+                            ("methods", .array(endpoint.methods.map { .string($0) })),
+                            ("paths", .array(endpoint.paths.map { .string($0) })),
+                            ("activeRequests", JSONValue(registry.handler(for: endpoint.id)?.activeRequests ?? 0)),
+                        ])
+                    })
+            ),
+            (
+                "registry",
+                .object([
+                    ("loadedCount", JSONValue(stats.loadedCount)), ("drainingCount", JSONValue(stats.drainingCount)),
+                    ("activeRequests", JSONValue(stats.activeRequests)),
+                ])
+            ),
+        ])
+    }
+}

@@ -1,0 +1,135 @@
+import DataServices
+import EdgeHTTP
+import EdgeSDK
+import EdgeSystem
+import Gateway
+import Glibc
+import HandlerBuild
+import HandlerRuntime
+import Synchronization
+
+/// `serve --bundle`: the bundle's endpoints served from their libraries, no compiler and no
+/// watcher; `reload()` (SIGHUP) swaps in what changed in the bundle folder, gracefully.
+public final class ProductionServer: HTTPResponder, Sendable {
+    /// What one endpoint runs with: its version, the hash it was built from, its configuration.
+    struct Served: Sendable {
+        var version: Int
+        var hash: String
+        var library: String
+        var env: Environment
+        var store: StateStore
+    }
+
+    struct State: Sendable {
+        var manifest: BundleManifest?
+        var folder = ""
+        var routes = RouteTable()
+        var endpoints: [String: Served] = [:]
+        /// libEdgeSDK.so of the first bundle: one copy is loaded for the life of the process.
+        var sdkHash: UInt64?
+    }
+
+    /// The folder named on the command line: a link switched to deploy is read again on reload.
+    public let bundle: String
+    public let registry: HandlerRegistry
+    public let services: ProjectServices
+    public let metrics: Metrics
+    public let handlerTimeout: Duration
+    public let drainTimeout: Duration
+    let state = Mutex(State())
+    let reloading = Mutex(())
+    let logSink: LogSink
+
+    public init(
+        bundle: String, dataDirectory: String, handlerTimeout: Duration, drainTimeout: Duration, metrics: Metrics
+    ) {
+        self.bundle = FilePath.absolute(bundle)
+        self.handlerTimeout = handlerTimeout
+        self.drainTimeout = drainTimeout
+        self.metrics = metrics
+        registry = HandlerRegistry(buildRoot: FilePath.join(dataDirectory, ".versions"))
+        services = ProjectServices(dataDirectory: dataDirectory, handlersDirectory: self.bundle) { $0 }
+        logSink = LogSink { record in
+            HostLog.line(
+                "[\(record.endpointID) v\(record.version) \(record.requestID)] \(record.level.rawValue): \(record.message)"
+            )
+        }
+    }
+
+    /// True once every endpoint of the bundle is loaded.
+    public var isReady: Bool { state.withLock { $0.manifest != nil } }
+
+    // MARK: - Answering
+
+    public func reply(to incoming: IncomingRequest) -> Reply {
+        let request = incoming.request
+        let (match, served) = state.withLock { state -> (RouteTable.Match, Served?) in
+            let match = state.routes.match(method: request.method, path: request.path)
+            guard case .found(let id, _) = match else { return (match, nil) }
+            return (match, state.endpoints[id])
+        }
+        let started = MonotonicClock.nanoseconds()
+        switch match {
+        case .notFound:
+            return answer(.error(.notFound("no route for \(request.path)")), incoming, started)
+        case .methodNotAllowed(let allowed):
+            var response = Response.error(
+                .methodNotAllowed("\(incoming.wireMethod) is not allowed for \(request.path)"))
+            response.headers.set("Allow", allowed.joined(separator: ", "))
+            return answer(response, incoming, started)
+        case .found(let id, let parameters):
+            guard let served, let requestGuard = registry.acquireRequest(id) else {
+                return answer(.error(.serviceUnavailable("endpoint '\(id)' is not loaded")), incoming, started)
+            }
+            var routed = request
+            routed.pathParameters = parameters
+            return run(requestGuard, routed, served, incoming, started)
+        }
+    }
+
+    private func answer(_ response: Response, _ incoming: IncomingRequest, _ started: UInt64) -> Reply {
+        metrics.finished(
+            endpoint: "", method: incoming.wireMethod, status: response.status,
+            seconds: Double(MonotonicClock.nanoseconds() &- started) / 1e9, counted: false)
+        return .now(response, tag: nil)
+    }
+
+    private func run(
+        _ requestGuard: RequestGuard, _ request: Request, _ served: Served, _ incoming: IncomingRequest,
+        _ started: UInt64
+    ) -> Reply {
+        let handler = requestGuard.handler
+        let id = handler.endpointID
+        let method = incoming.wireMethod
+        metrics.started()
+        let metrics = metrics
+        @Sendable func seconds() -> Double { Double(MonotonicClock.nanoseconds() &- started) / 1e9 }
+        return .later(
+            Reply.Deferred(
+                tag: "\(id) v\(handler.version)", timeout: handlerTimeout,
+                work: {
+                    let context = Context(
+                        endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink,
+                        state: served.store, env: served.env, services: self.services)
+                    let response = await self.registry.execute(requestGuard, context: context, request: request)
+                    metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
+                    return response
+                },
+                failure: { failure in
+                    requestGuard.release()
+                    let response: Response
+                    switch failure {
+                    case .crashed:
+                        // Its thread is gone: a transaction it had open would hold the write lock.
+                        self.services.reclaim(owner: request.requestID)
+                        metrics.crashed(id)
+                        response = .error(.internal("internal error (request \(request.requestID))"))
+                    case .timedOut:
+                        metrics.timedOut(id)
+                        response = Response(status: 504, body: Array("gateway timeout\n".utf8))
+                    }
+                    metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
+                    return response
+                }))
+    }
+}
