@@ -30,6 +30,23 @@ package final class ServeProcess {
             launcher: launcher)
     }
 
+    /// Any command that prints `listening on http://...` and `ready:` (`words[0]` is run as
+    /// is: edge-dev from a bundle, or a shell that execs it), its output in `logPath`;
+    /// `handOver` becomes the child's descriptor 3 (a listening socket, as systemd passes one).
+    package init(command words: [String], logPath: String, environment: [String: String] = [:], handOver: Int32? = nil)
+        throws
+    {
+        self.logPath = logPath
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let handOver { posix_spawn_file_actions_adddup2(&actions, handOver, 3) }
+        pid = try spawn(words, actions: &actions, environment: environment)
+    }
+
     deinit {
         if exited == nil {
             kill(pid, SIGKILL)

@@ -60,11 +60,11 @@ enum ProductionServe {
         opsConfiguration.port = opsPort
         opsConfiguration.accessLog = false
         opsConfiguration.loops = 1
-        let public_: HTTPServer
+        let publicServer: HTTPServer
         let ops: HTTPServer
         do {
-            public_ = try HTTPServer(configuration: configuration, responder: server, listener: activatedSocket())
-            try public_.start()
+            publicServer = try HTTPServer(configuration: configuration, responder: server, listener: activatedSocket())
+            try publicServer.start()
         } catch {
             HostLog.err("error: cannot listen on \(options.host):\(options.port): \(error)\n")
             return 1
@@ -77,7 +77,7 @@ enum ProductionServe {
             return 1
         }
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
-        HostLog.line("listening on http://\(host):\(public_.port)")
+        HostLog.line("listening on http://\(host):\(publicServer.port)")
         HostLog.line("ops on http://\(opsHost.contains(":") ? "[\(opsHost)]" : opsHost):\(ops.port)")
         HostLog.line(
             "ready: \(manifest.endpoints.count) endpoints serving (\(Int(MonotonicClock.milliseconds(since: start))) ms)"
@@ -93,7 +93,7 @@ enum ProductionServe {
         HostLog.line("\(signal == SIGINT ? "interrupt" : "terminate"): finishing requests in flight, then exiting")
         TerminationSignal.onSecondSignal { _exit(130) }
         hangup.cancel()
-        let finished = await public_.stop(grace: options.drainTimeout)
+        let finished = await publicServer.stop(grace: options.drainTimeout)
         _ = await ops.stop(grace: .seconds(1))
         if !finished { HostLog.err("edge-dev: requests still running after the drain timeout; exiting anyway\n") }
         return 0

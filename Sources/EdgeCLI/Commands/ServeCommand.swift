@@ -55,7 +55,8 @@ public enum ServeCommand {
         "--bundle", "DIR",
         help: "Serve a bundle built by `edge-dev bundle` (production: no compiler, no watcher, no dashboard).")
     public static let opsAddress = Option<String>(
-        "--ops-address", "HOST:PORT", help: "With --bundle: where /health/live, /health/ready, /metrics and /status answer.",
+        "--ops-address", "HOST:PORT",
+        help: "With --bundle: where /health/live, /health/ready, /metrics and /status answer.",
         default: "127.0.0.1:9090")
     public static let reusePort = Flag(
         "--reuse-port", help: "Listen with SO_REUSEPORT, so several instances can share the port.")

@@ -1,0 +1,157 @@
+import EdgeSystem
+import EdgeTestSupport
+import Glibc
+import HandlerBuild
+import Production
+import Testing
+
+/// `edge-dev bundle` and `serve --bundle`, with the real binary: a bundle that runs where no
+/// toolchain is, reloads on SIGHUP, takes systemd's socket, and reports metrics that add up.
+@Suite(.serialized) struct BundleServingTests {
+    /// The folders a bundle must not need: the toolchain's and the one edge-dev was built in.
+    static func hiddenFolders() throws -> [String] {
+        let swiftc = try Toolchain.locate().swiftc
+        // /opt/swift/usr/bin/swiftc -> /opt/swift/usr
+        let toolchain = FilePath.directory(of: FilePath.directory(of: FilePath.resolvingSymlinks(swiftc)))
+        return [toolchain, FilePath.directory(of: FilePath.resolvingSymlinks(ServeProcess.executable))]
+    }
+
+    @Test func aCopiedBundleServesEverySampleWithTheToolchainHidden() async throws {
+        let (project, bundle) = try await BundleFixture.shared.value
+        let copy = FilePath.join(project.root, "copied-\(getpid())")
+        try await BundleFixture.copy(bundle, to: copy)
+        let empty = FilePath.join(project.root, "empty")
+        try FilePath.createDirectories(empty)
+        let hide = try Self.hiddenFolders().map { "mount --bind '\(empty)' '\($0)'" }.joined(separator: " && ")
+        let serve = try BundleFixture.serve(
+            copy, launcher: ["/usr/bin/unshare", "--mount", "/bin/sh", "-c", "\(hide) && exec \"$0\" \"$@\""])
+        let port = try await serve.waitUntilReady()
+        let ops = try await BundleFixture.opsPort(serve)
+
+        #expect(try ServeProcess.get(port: port, "/hello").text == "Hello from edge-dev!\n")
+        let created = try RawHTTPClient.request(
+            port: port, "POST", "/notes", headers: ["Content-Type: application/json"],
+            body: #"{"title":"bundled","body":"no toolchain"}"#)
+        #expect(created.status == 201, "\(created.text)")
+        #expect(try ServeProcess.get(port: port, "/notes").text.contains("bundled"))
+        let todo = try RawHTTPClient.request(port: port, "POST", "/todos", body: #"{"title":"ship it"}"#)
+        #expect(todo.status == 201, "\(todo.text)")
+        // Through the shared module Validation:
+        let refused = try RawHTTPClient.request(port: port, "POST", "/signup", body: #"{"email":"x"}"#)
+        #expect(refused.status == 400 && refused.text.contains("required"), "\(refused.text)")
+        #expect(try ServeProcess.get(port: port, "/crash?kind=nil").status == 500)
+        #expect(try ServeProcess.get(port: port, "/hello").status == 200)
+        #expect(try ServeProcess.get(port: port, "/_edge/status").status == 404, "the public port serves handlers only")
+
+        #expect(try ServeProcess.get(port: ops, "/health/live").status == 200)
+        #expect(try ServeProcess.get(port: ops, "/health/ready").status == 200)
+        let status = try ServeProcess.get(port: ops, "/status").text
+        #expect(status.contains(#""id":"hello","state":"loaded""#), "\(status)")
+        // The toolchain really was out of reach, and nothing tried to compile.
+        #expect(!serve.log.contains("error"), "\(serve.log)")
+        #expect(try await serve.terminate(SIGTERM) == 0)
+    }
+
+    @Test func metricsParseAsPrometheusTextAndCountTheRequestsSent() async throws {
+        let (project, bundle) = try await BundleFixture.shared.value
+        let copy = FilePath.join(project.root, "metrics-\(getpid())")
+        try await BundleFixture.copy(bundle, to: copy)
+        let serve = try BundleFixture.serve(copy, extra: ["--data", FilePath.join(project.root, "metrics-data")])
+        let port = try await serve.waitUntilReady()
+        let ops = try await BundleFixture.opsPort(serve)
+        for _ in 0..<3 { _ = try ServeProcess.get(port: port, "/hello") }
+        for _ in 0..<2 { _ = try ServeProcess.get(port: port, "/nowhere") }
+        _ = try RawHTTPClient.request(port: port, "DELETE", "/hello")
+        _ = try ServeProcess.get(port: port, "/crash?kind=nil")
+
+        let text = try ServeProcess.get(port: ops, "/metrics").text
+        let samples = try PrometheusText.parse(text)
+        #expect(samples["edge_requests_total{endpoint=\"hello\",method=\"GET\",status=\"2xx\"}"] == 3)
+        #expect(samples["edge_requests_total{endpoint=\"\",method=\"GET\",status=\"4xx\"}"] == 2)
+        #expect(samples["edge_requests_total{endpoint=\"\",method=\"DELETE\",status=\"4xx\"}"] == 1)
+        #expect(samples["edge_requests_total{endpoint=\"crash\",method=\"GET\",status=\"5xx\"}"] == 1)
+        #expect(samples["edge_handler_crashes_total{endpoint=\"crash\"}"] == 1)
+        #expect(samples["edge_request_duration_seconds_count{endpoint=\"hello\"}"] == 3)
+        #expect(samples["edge_request_duration_seconds_bucket{endpoint=\"hello\",le=\"+Inf\"}"] == 3)
+        #expect(samples["edge_requests_in_flight"] == 0)
+        #expect(samples.keys.contains { $0.hasPrefix("edge_build_info{toolchain=") })
+        #expect(try await serve.terminate(SIGTERM) == 0)
+    }
+
+    @Test func sighupSwapsOnlyTheChangedEndpointAndRefusesABrokenBundle() async throws {
+        let (project, first) = try await BundleFixture.shared.value
+        let second = FilePath.join(project.root, "bundle-2")
+        let hello = FilePath.join(project.project.sourceDirectory("hello"), "handler.swift")
+        let original = try FilePath.readText(hello)
+        try FilePath.write(
+            original.split(separator: "Hello from edge-dev!", omittingEmptySubsequences: false)
+                .joined(separator: "Hello from the second bundle!"), to: hello)
+        defer { try? FilePath.write(original, to: hello) }
+        try await BundleFixture.bundleProject(project, to: second)
+        let one = try BundleManifest.read(bundle: first)
+        let two = try BundleManifest.read(bundle: second)
+        // Unchanged sources give the same hashes; the edited endpoint alone differs.
+        let changed = zip(one.endpoints, two.endpoints).filter { $0.hash != $1.hash }.map(\.0.id)
+        #expect(changed == ["hello"])
+
+        let current = FilePath.join(project.root, "current-\(getpid())")
+        #expect(symlink(first, current) == 0)
+        let serve = try BundleFixture.serve(current, executable: FilePath.join(first, "bin/edge-dev"))
+        let port = try await serve.waitUntilReady()
+        let ops = try await BundleFixture.opsPort(serve)
+        #expect(try ServeProcess.get(port: port, "/hello").text == "Hello from edge-dev!\n")
+        let todosBefore = try ServeProcess.get(port: ops, "/status").text
+
+        unlink(current)
+        #expect(symlink(second, current) == 0)
+        var offset = serve.log.count
+        kill(serve.pid, SIGHUP)
+        let line = try await serve.waitFor("reloaded", after: offset)
+        #expect(line.contains("swapped hello;") && line.contains("4 unchanged"), "\(line)")
+        #expect(try ServeProcess.get(port: port, "/hello").text == "Hello from the second bundle!\n")
+        let todosAfter = try ServeProcess.get(port: ops, "/status").text
+        #expect(Self.version("todos", todosBefore) == Self.version("todos", todosAfter))
+        #expect(Self.version("hello", todosBefore) != Self.version("hello", todosAfter))
+
+        // A bundle missing a library it lists: refused, the running one keeps serving.
+        let broken = FilePath.join(project.root, "broken-\(getpid())")
+        try await BundleFixture.copy(second, to: broken)
+        unlink(FilePath.join(broken, "lib/libswiftCore.so"))
+        unlink(current)
+        #expect(symlink(broken, current) == 0)
+        offset = serve.log.count
+        kill(serve.pid, SIGHUP)
+        let refusal = try await serve.waitFor("reload refused", after: offset)
+        #expect(refusal.contains("libswiftCore.so is missing"), "\(refusal)")
+        #expect(try ServeProcess.get(port: port, "/hello").text == "Hello from the second bundle!\n")
+        // A manifest that does not parse: refused too, naming the file.
+        try FilePath.write("{ not json", to: FilePath.join(broken, "manifest.json"))
+        offset = serve.log.count
+        kill(serve.pid, SIGHUP)
+        let unreadable = try await serve.waitFor("reload refused", after: offset)
+        #expect(unreadable.contains("manifest.json"), "\(unreadable)")
+        #expect(try ServeProcess.get(port: port, "/hello").status == 200)
+        #expect(try await serve.terminate(SIGTERM) == 0)
+    }
+
+    @Test func itServesOnTheSocketSystemdPassesIn() async throws {
+        let (project, bundle) = try await BundleFixture.shared.value
+        let listener = try Socket.listen(host: "127.0.0.1", port: 0)
+        defer { listener.close() }
+        // As systemd does: the socket on descriptor 3, LISTEN_FDS=1, LISTEN_PID the service's pid
+        // (the shell's, which `exec` keeps).
+        let serve = try BundleFixture.serve(
+            bundle, launcher: ["/bin/sh", "-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\""],
+            extra: ["--data", FilePath.join(project.root, "activation-data")], handOver: listener.fd)
+        let port = try await serve.waitUntilReady()
+        #expect(port == listener.localPort)
+        #expect(try ServeProcess.get(port: listener.localPort, "/hello").status == 200)
+        #expect(try await serve.terminate(SIGTERM) == 0)
+    }
+
+    /// The `version` of endpoint `id` in a `/status` document.
+    static func version(_ id: String, _ status: String) -> Int? {
+        guard let document = try? JSONValue.parse(status) else { return nil }
+        return document["endpoints"]?.arrayValue?.first { $0["id"]?.stringValue == id }?["version"]?.intValue
+    }
+}
