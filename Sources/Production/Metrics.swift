@@ -52,6 +52,9 @@ public final class Metrics: Sendable {
         }
     }
 
+    /// Crashes so far, by endpoint.
+    public func crashCounts() -> [String: Int] { state.withLock { $0.crashes } }
+
     public func crashed(_ endpoint: String) { state.withLock { $0.crashes[endpoint, default: 0] += 1 } }
     public func timedOut(_ endpoint: String) { state.withLock { $0.timeouts[endpoint, default: 0] += 1 } }
     public func swapped(_ count: Int) { state.withLock { $0.swaps += count } }

@@ -125,37 +125,57 @@ extension ProductionServer {
         return outcome
     }
 
-    /// The document `/status` answers: the shape of dev's `/_edge/status` for what production has.
+    /// The document `/status` answers: dev's `/_edge/status` (`endpoints`, `libraries`, `stats`,
+    /// `gateway`) for what production has, and the bundle it serves.
     public var statusJSON: JSONValue {
         let (manifest, folder, endpoints) = state.withLock { ($0.manifest, $0.folder, $0.endpoints) }
         let stats = registry.stats()
+        let crashes = metrics.crashCounts()
         return .object([
-            ("mode", "production"),
-            ("bundle", .string(folder)),
-            ("toolchain", JSONValue(manifest?.toolchain)),
-            ("ready", .bool(manifest != nil)),
             (
                 "endpoints",
                 .array(
                     (manifest?.endpoints ?? []).map { endpoint in
-                        .object([
+                        let serving = registry.handler(for: endpoint.id)
+                        let draining = registry.drainingVersions(of: endpoint.id)
+                        return .object([
                             ("id", .string(endpoint.id)),
-                            ("state", .string(endpoints[endpoint.id] != nil ? "loaded" : "missing")),
-                            ("version", JSONValue(registry.handler(for: endpoint.id)?.version)),
-                            ("hash", .string(endpoint.hash)),
+                            ("state", .string(serving != nil && endpoints[endpoint.id] != nil ? "loaded" : "missing")),
+                            ("version", JSONValue(serving?.version)),
                             ("methods", .array(endpoint.methods.map { .string($0) })),
+                            ("path", JSONValue(endpoint.paths.first)),
                             ("paths", .array(endpoint.paths.map { .string($0) })),
-                            ("activeRequests", JSONValue(registry.handler(for: endpoint.id)?.activeRequests ?? 0)),
+                            ("activeRequests", JSONValue(serving?.activeRequests ?? 0)),
+                            ("drainingVersions", .array(draining.map { JSONValue($0.version) })),
+                            ("drainingRequests", JSONValue(draining.reduce(0) { $0 + $1.activeRequests })),
+                            ("crashes", JSONValue(crashes[endpoint.id] ?? 0)),
+                            ("hash", .string(endpoint.hash)),
                         ])
                     })
             ),
             (
-                "registry",
+                "libraries",
+                .array(
+                    (manifest?.modules ?? []).map { module in
+                        .object([
+                            ("id", .string(module.name)), ("state", "loaded"), ("version", JSONValue(module.version)),
+                            ("hash", .string(module.hash)),
+                        ])
+                    })
+            ),
+            (
+                "stats",
                 .object([
                     ("loadedCount", JSONValue(stats.loadedCount)), ("drainingCount", JSONValue(stats.drainingCount)),
                     ("activeRequests", JSONValue(stats.activeRequests)),
+                    ("drainingRequests", JSONValue(stats.drainingRequests)),
                 ])
             ),
+            ("gateway", .object([("pid", JSONValue(Int(getpid()))), ("restarts", 0)])),
+            ("mode", "production"),
+            ("bundle", .string(folder)),
+            ("toolchain", JSONValue(manifest?.toolchain)),
+            ("ready", .bool(manifest != nil)),
         ])
     }
 }

@@ -6,7 +6,10 @@ import Production
 /// Bundles of the samples, built by the real `edge-dev bundle` (release builds of every
 /// endpoint and module): once per test process, the builds take seconds.
 enum BundleFixture {
-    static let samples = ["hello", "todos", "notes", "signup", "crash", "_lib", "_migrations"]
+    /// Every sample, the shared module and the migrations.
+    static let samples = FilePath.contents(of: TestProject.samples).filter {
+        FilePath.isDirectory(FilePath.join(TestProject.samples, $0))
+    }
 
     /// A project of the samples and its bundle, shared by the tests (which copy it before use).
     static let shared = Task { () throws -> (project: TestProject, bundle: String) in

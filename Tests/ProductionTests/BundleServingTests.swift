@@ -40,6 +40,16 @@ import Testing
         let refused = try RawHTTPClient.request(port: port, "POST", "/signup", body: #"{"email":"x"}"#)
         #expect(refused.status == 400 && refused.text.contains("required"), "\(refused.text)")
         #expect(try ServeProcess.get(port: port, "/crash?kind=nil").status == 500)
+        // And every other sample answers from its handler (not 404, not a 5xx).
+        let answers = [
+            ("GET", "/echo"), ("GET", "/greeting"), ("GET", "/slow?ms=5"), ("GET", "/views/home"), ("POST", "/contact"),
+        ]
+        for (method, target) in answers {
+            let reply = try RawHTTPClient.request(port: port, method, target, body: method == "POST" ? "{}" : nil)
+            #expect(reply.status != 404 && reply.status < 500, "\(method) \(target): \(reply.status) \(reply.text)")
+        }
+        let bundled = try BundleManifest.read(bundle: copy).endpoints.map(\.id)
+        #expect(Set(bundled) == Set(BundleFixture.samples.filter { !$0.hasPrefix("_") }), "\(bundled)")
         #expect(try ServeProcess.get(port: port, "/hello").status == 200)
         #expect(try ServeProcess.get(port: port, "/_edge/status").status == 404, "the public port serves handlers only")
 
@@ -107,7 +117,7 @@ import Testing
         var offset = serve.log.count
         kill(serve.pid, SIGHUP)
         let line = try await serve.waitFor("reloaded", after: offset)
-        #expect(line.contains("swapped hello;") && line.contains("4 unchanged"), "\(line)")
+        #expect(line.contains("swapped hello;") && line.contains("\(one.endpoints.count - 1) unchanged"), "\(line)")
         #expect(try ServeProcess.get(port: port, "/hello").text == "Hello from the second bundle!\n")
         let todosAfter = try ServeProcess.get(port: ops, "/status").text
         #expect(Self.version("todos", todosBefore) == Self.version("todos", todosAfter))
@@ -147,6 +157,23 @@ import Testing
         #expect(port == listener.localPort)
         #expect(try ServeProcess.get(port: listener.localPort, "/hello").status == 200)
         #expect(try await serve.terminate(SIGTERM) == 0)
+    }
+
+    @Test func aBundleThatDoesNotBuildNamesTheEndpointAndIsNotWritten() async throws {
+        let project = try TestProject(samples: ["hello"])
+        try project.write(
+            "broken", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response {\n    .text(42)\n}\n")
+        let output = FilePath.join(project.root, "bundle")
+        let result = try await onThread {
+            try runCommand([
+                ServeProcess.executable, "bundle", "--handlers", project.project.handlersDirectory, "-o", output,
+            ])
+        }
+        #expect(result.status == 1)
+        #expect(result.output.contains("endpoint broken did not build"), "\(result.output)")
+        #expect(result.output.contains("handlers/broken/src/handler.swift:3:11: error"), "\(result.output)")
+        #expect(!FilePath.exists(output))
+        #expect(FilePath.contents(of: project.root).allSatisfy { !$0.hasPrefix("bundle.partial") })
     }
 
     /// The `version` of endpoint `id` in a `/status` document.
