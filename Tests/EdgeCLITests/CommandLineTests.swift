@@ -253,7 +253,9 @@ import Testing
         #expect(help.ranges(of: "(default: 30)").count == 2)  // drain and handler timeouts
         #expect(help.ranges(of: "(default: 60)").count == 1)  // the build timeout
         #expect(help.ranges(of: "(default: 268435456)").count == 1)  // the buffered-bodies budget
-        #expect(help.ranges(of: "(default:").count == 10)  // flags show none
+        #expect(help.ranges(of: "(default: 127.0.0.1:9090)").count == 1)  // the ops listener
+        #expect(help.ranges(of: "(default: edge-data beside the bundle)").count == 1)
+        #expect(help.ranges(of: "(default:").count == 14)  // flags show none
         #expect(NewCommand.spec.help.contains("(default: /<name>)"))
     }
 

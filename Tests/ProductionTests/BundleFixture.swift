@@ -43,7 +43,8 @@ enum BundleFixture {
     ) throws -> ServeProcess {
         let words =
             launcher + [executable ?? FilePath.join(bundle, "bin/edge-dev"), "serve", "--bundle", bundle]
-            + (handOver == nil ? ["--port", "0"] : []) + ["--ops-address", "127.0.0.1:0"] + extra
+            + (handOver == nil && !extra.contains("--port") ? ["--port", "0"] : []) + ["--ops-address", "127.0.0.1:0"]
+            + extra
         return try ServeProcess(
             command: words, logPath: FilePath.directory(of: bundle) + "/serve-\(UInt32.random(in: 0...UInt32.max)).log",
             environment: environment, handOver: handOver)

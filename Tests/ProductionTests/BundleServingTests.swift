@@ -176,6 +176,21 @@ import Testing
         #expect(FilePath.contents(of: project.root).allSatisfy { !$0.hasPrefix("bundle.partial") })
     }
 
+    @Test func instancesWithReusePortShareOnePort() async throws {
+        let (project, bundle) = try await BundleFixture.shared.value
+        let data = ["--data", FilePath.join(project.root, "reuse-data")]
+        let first = try BundleFixture.serve(bundle, extra: ["--reuse-port"] + data)
+        let port = try await first.waitUntilReady()
+        let second = try BundleFixture.serve(bundle, extra: ["--reuse-port", "--port", "\(port)"] + data)
+        #expect(try await second.waitUntilReady() == port)
+        // Without the option the port is taken.
+        let third = try BundleFixture.serve(bundle, extra: ["--port", "\(port)"] + data)
+        try await third.waitFor("cannot listen")
+        #expect(try await first.terminate(SIGTERM) == 0)
+        #expect(try ServeProcess.get(port: port, "/hello").status == 200, "the second instance serves on alone")
+        #expect(try await second.terminate(SIGTERM) == 0)
+    }
+
     /// The `version` of endpoint `id` in a `/status` document.
     static func version(_ id: String, _ status: String) -> Int? {
         guard let document = try? JSONValue.parse(status) else { return nil }

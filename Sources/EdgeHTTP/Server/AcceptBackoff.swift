@@ -1,5 +1,6 @@
 import EdgeSystem
 import Glibc
+import Synchronization
 
 /// What a loop does when `accept` fails for want of file descriptors.
 ///
@@ -17,7 +18,10 @@ struct AcceptBackoff {
     /// Monotonic nanoseconds until which the listener is not watched; 0 while accepting.
     private(set) var pausedUntil: UInt64 = 0
     private var shortagesSinceLog = 0
-    private var lastLog: UInt64 = 0
+    /// One line per interval for the whole server, whichever loop hits the shortage.
+    private let gate: LogGate
+
+    init(gate: LogGate) { self.gate = gate }
 
     var isPaused: Bool { pausedUntil != 0 }
 
@@ -30,12 +34,11 @@ struct AcceptBackoff {
     mutating func shortage(_ reason: String, now: UInt64, openConnections: Int) -> String? {
         pausedUntil = now &+ Self.pause
         shortagesSinceLog += 1
-        guard lastLog == 0 || now &- lastLog >= Self.logInterval else { return nil }
+        guard gate.claim(now: now, interval: Self.logInterval) else { return nil }
         let line =
             "edge-dev: cannot accept connections: \(reason); \(openConnections) open on this loop, "
             + "open-files limit \(currentOpenFileLimit()); pausing accepts for \(Self.pause / 1_000_000) ms "
             + "(\(shortagesSinceLog) time\(shortagesSinceLog == 1 ? "" : "s") since the last report)\n"
-        lastLog = now
         shortagesSinceLog = 0
         return line
     }
@@ -51,5 +54,16 @@ struct AcceptBackoff {
     func millisecondsLeft(now: UInt64, cap: Int32) -> Int32 {
         guard pausedUntil > now else { return pausedUntil == 0 ? cap : 0 }
         return min(cap, Int32((pausedUntil - now) / 1_000_000) + 1)
+    }
+}
+
+/// When a server's loops last logged a shortage: the first loop past the interval claims it.
+final class LogGate: Sendable {
+    private let last = Atomic<UInt64>(0)
+
+    func claim(now: UInt64, interval: UInt64) -> Bool {
+        let previous = last.load(ordering: .relaxed)
+        guard previous == 0 || now &- previous >= interval else { return false }
+        return last.compareExchange(expected: previous, desired: now, ordering: .relaxed).exchanged
     }
 }

@@ -38,7 +38,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private var runningIndex = 0
     private var jobSequence: UInt64 = 0
     private var accepting = true
-    private var acceptBackoff = AcceptBackoff()
+    private var acceptBackoff: AcceptBackoff
     private var connections: [Int32: Connection] = [:]
     private var lastSweep: UInt64 = 0
     private var requestCounter: UInt64 = 0
@@ -75,6 +75,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         responder = server.responder
         bodyBudget = server.bodyBudget
         listenerFD = server.listener.fd
+        acceptBackoff = AcceptBackoff(gate: server.acceptLogGate)
         epoll = try Epoll(capacity: 512)
         wakeup = try EventFD()
         scratch = .allocate(byteCount: 64 * 1024, alignment: 16)

@@ -36,6 +36,8 @@ public final class HTTPServer: @unchecked Sendable {
     let bodyBudget: BodyBudget
     /// How many connections all loops together keep open.
     let connectionLimit: ConnectionLimit
+    /// One "cannot accept" line per interval for all loops.
+    let acceptLogGate = LogGate()
 
     /// Binds and listens at once (so the port is known and connections queue), serving starts
     /// with `start()`.
