@@ -2,6 +2,7 @@ import EdgeSDK
 import EdgeSystem
 import Glibc
 import HandlerRuntime
+import Synchronization
 
 /// Builds one endpoint's sources into a fresh `libhandler_<id>.so`.
 ///
@@ -19,8 +20,10 @@ public actor HandlerCompiler {
     let limiter: AsyncSemaphore
     /// Prespawned compilers and linkers for the next builds; off with `EDGE_PRESPAWN=0`.
     nonisolated let tools: ToolPool?
-    /// How many frontend processes a large endpoint's build runs at once.
+    /// How many frontend processes an endpoint's build runs at once, when it builds alone.
     nonisolated let frontendJobCount: Int
+    /// Endpoint compiles running now (a build alone may use every core).
+    nonisolated let runningCompiles = Atomic<Int>(0)
     /// The libraries' run paths when not the toolchain's, the SDK's and the modules' folders: a
     /// bundle's are relative to `$ORIGIN`, so the folder can be copied anywhere.
     public nonisolated let runPaths: [String]?

@@ -71,13 +71,16 @@ import Testing
             try FilePath.write(String(repeating: "/", count: size), to: file)
             files.append(file)
         }
-        let plan = HandlerCompiler.frontendJobPlan(files, jobs: 2)
+        let glue = FilePath.join(test.root, "_edge_entry.swift")
+        let plan = HandlerCompiler.frontendJobPlan(files, glue: glue, jobs: 2)
         #expect(plan.count == 2)
-        #expect(Set(plan.joined()) == Set(files) && plan.joined().count == files.count)
+        #expect(Set(plan.joined()) == Set(files + [glue]) && plan.joined().count == files.count + 1)
         let loads = plan.map { $0.reduce(0) { $0 + (FilePath.modification($1)?.size ?? 0) } }
         #expect(abs(Int(loads[0]) - Int(loads[1])) <= 100, "\(loads)")
-        #expect(HandlerCompiler.frontendJobPlan(Array(files.prefix(5)), jobs: 2).count == 1)
-        #expect(HandlerCompiler.frontendJobPlan(files, jobs: 1).count == 1)
+        // One file (hello and its glue), or one job allowed: one job over everything.
+        #expect(HandlerCompiler.frontendJobPlan([files[0]], glue: glue, jobs: 2) == [[files[0], glue]])
+        #expect(HandlerCompiler.frontendJobPlan(files, glue: glue, jobs: 1) == [files + [glue]])
+        #expect(HandlerCompiler.frontendJobPlan(Array(files.prefix(2)), glue: glue, jobs: 4).count == 2)
     }
 
     @Test func aLargeEndpointBuiltInSeveralJobsServesAndReportsAnErrorOnce() async throws {
