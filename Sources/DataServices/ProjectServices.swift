@@ -165,9 +165,11 @@ public final class ProjectServices: ServiceProvider, Sendable {
 
     /// Applies the migrations of every database that has a `_migrations/<name>/` folder (or of
     /// `only`), in order; what each run did, by database.
+    /// `from`, when given, is the folder holding `_migrations/` instead of the handlers folder
+    /// (a bundle's, resolved once so that a link switched meanwhile cannot mix two bundles).
     @discardableResult
-    public func migrate(only: String? = nil) -> [String: Migrations.Outcome] {
-        serializingMigrations { migrateUnserialized(only: only) }
+    public func migrate(only: String? = nil, from folder: String? = nil) -> [String: Migrations.Outcome] {
+        serializingMigrations { migrateUnserialized(only: only, from: folder) }
     }
 
     /// One migration run or reset at a time (the watcher, the dashboard and the start-up can ask
@@ -176,7 +178,8 @@ public final class ProjectServices: ServiceProvider, Sendable {
         migrationLock.withLock { _ in body() }
     }
 
-    func migrateUnserialized(only: String?) -> [String: Migrations.Outcome] {
+    func migrateUnserialized(only: String?, from folder: String? = nil) -> [String: Migrations.Outcome] {
+        let handlersDirectory = folder ?? self.handlersDirectory
         var outcomes: [String: Migrations.Outcome] = [:]
         for name in Migrations.databases(handlersDirectory) where only == nil || only == name {
             switch openDatabase(name) {

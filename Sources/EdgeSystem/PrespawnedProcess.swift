@@ -18,6 +18,8 @@ package final class PrespawnedProcess: Sendable {
     /// Our end of the socket pair whose other end is the child's descriptor 3; -1 once closed
     /// (handed over or discarded).
     private let channelFD: Atomic<Int32>
+    /// Its "R" was read (it is read once).
+    private let ready = Atomic<Bool>(false)
 
     /// First of the strings sent, so a shim of another version refuses rather than misreads.
     package static let magic = "edge-prespawn-1"
@@ -46,15 +48,30 @@ package final class PrespawnedProcess: Sendable {
 
     private var channel: Int32 { channelFD.load(ordering: .relaxed) }
 
-    /// Waits up to `timeout` for the shim to say it is ready; false when the process ended
-    /// without (the shim did not load) or did not answer in time.
-    package func waitUntilReady(timeout: Duration) -> Bool {
+    package enum Readiness: Sendable, Equatable {
+        /// The shim said so: hand it work.
+        case ready
+        /// Not yet (still loading).
+        case starting
+        /// It ended without saying it was ready (the shim did not load, or it was killed).
+        case gone
+    }
+
+    /// Whether the shim has said it is ready, waiting up to `timeout` for it.
+    package func readiness(timeout: Duration = .zero) -> Readiness {
+        if ready.load(ordering: .relaxed) { return .ready }
         var entry = pollfd(fd: channel, events: Int16(POLLIN), revents: 0)
         let milliseconds = Int32(clamping: timeout.nanoseconds / 1_000_000)
-        guard (try? retryingOnInterrupt("poll", { poll(&entry, 1, milliseconds) })) == 1 else { return false }
+        let events = (try? retryingOnInterrupt("poll", { poll(&entry, 1, milliseconds) })) ?? -1
+        guard events == 1 else { return events == 0 ? .starting : .gone }
         var byte: UInt8 = 0
-        return recv(channel, &byte, 1, Int32(MSG_DONTWAIT)) == 1 && byte == UInt8(ascii: "R")
+        guard recv(channel, &byte, 1, Int32(MSG_DONTWAIT)) == 1, byte == UInt8(ascii: "R") else { return .gone }
+        ready.store(true, ordering: .relaxed)
+        return .ready
     }
+
+    /// Waits up to `timeout` for the shim to say it is ready.
+    package func waitUntilReady(timeout: Duration) -> Bool { readiness(timeout: timeout) == .ready }
 
     /// Hands the process its work (its `main` then starts), and waits for it as
     /// `Subprocess.run` does. Throws `Subprocess.TimedOut` past `timeout`, like it.
@@ -65,6 +82,7 @@ package final class PrespawnedProcess: Sendable {
         var message = [Self.magic, "O" + outputFile]
         message += overrides.map { "E\($0.key)=\($0.value)" }
         message += ([executable] + arguments).map { "A" + $0 }
+        message.append("Z")  // the end: a message cut short is never run
         var bytes: [UInt8] = []
         for item in message { bytes += Array(item.utf8) + [0] }
         let sent = bytes.withUnsafeBytes { buffer -> Bool in

@@ -59,7 +59,7 @@ public actor HandlerCompiler {
     public init(
         project: Project, toolchain: Toolchain, sdk: SDKLocation, mode: BuildMode = .debug,
         maxConcurrentBuilds: Int? = nil, buildTimeout: Duration = HandlerCompiler.defaultBuildTimeout,
-        runPaths: [String]? = nil
+        runPaths: [String]? = nil, prespawn: Bool = true
     ) {
         self.buildTimeout = buildTimeout
         self.runPaths = runPaths
@@ -71,7 +71,7 @@ public actor HandlerCompiler {
         let builds = maxConcurrentBuilds ?? cores + 1
         self.limiter = AsyncSemaphore(builds)
         frontendJobCount = Self.frontendJobs(cores: min(builds, cores))
-        if getenv("EDGE_PRESPAWN").map({ String(cString: $0) }) == "0" {
+        if !prespawn || getenv("EDGE_PRESPAWN").map({ String(cString: $0) }) == "0" {
             tools = nil
         } else {
             let linker = FilePath.join(FilePath.directory(of: toolchain.clang), "ld.lld")

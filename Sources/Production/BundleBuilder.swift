@@ -34,9 +34,11 @@ public struct BundleBuilder: Sendable {
         defer { FilePath.removeTree(buildRoot) }
         let building = project.building(into: buildRoot)
         let modules = HandlerCompiler(
-            project: building, toolchain: toolchain, sdk: sdk, mode: .release, runPaths: ["$ORIGIN"])
+            project: building, toolchain: toolchain, sdk: sdk, mode: .release, runPaths: ["$ORIGIN"],
+            prespawn: false)
         let endpoints = HandlerCompiler(
-            project: building, toolchain: toolchain, sdk: sdk, mode: .release, runPaths: ["$ORIGIN/../../lib"])
+            project: building, toolchain: toolchain, sdk: sdk, mode: .release,
+            runPaths: ["$ORIGIN/../../lib"], prespawn: false)
 
         // Modules in dependency order, each named by its content.
         var artifacts: [String: LibraryArtifact] = [:]
@@ -153,14 +155,22 @@ public struct BundleBuilder: Sendable {
         } catch {
             throw BundleError("cannot write manifest.json: \(error)")
         }
-        // The old bundle (never something else) makes way for the new one.
+        // The old bundle (never something else) makes way for the new one: moved aside first,
+        // and back if the new one cannot take its place.
+        var aside: String?
         if FilePath.exists(output) {
             guard FilePath.exists(FilePath.join(output, "manifest.json")) else {
                 throw BundleError("\(output) exists and is not a bundle; choose another -o")
             }
-            FilePath.removeTree(output)
+            let old = output + ".old-\(getpid())"
+            guard rename(output, old) == 0 else { throw BundleError("cannot move the old bundle \(output) aside") }
+            aside = old
         }
-        guard rename(folder, output) == 0 else { throw BundleError("cannot move the bundle to \(output)") }
+        guard rename(folder, output) == 0 else {
+            if let aside { rename(aside, output) }
+            throw BundleError("cannot move the bundle to \(output)")
+        }
+        if let aside { FilePath.removeTree(aside) }
         return manifest
     }
 

@@ -35,6 +35,12 @@ public final class Metrics: Sendable {
 
     public init(buildInfo: [(String, String)]) { self.buildInfo = buildInfo }
 
+    /// The method as a label: the standard ones, anything else `OTHER` (a client must not grow
+    /// the exposition with made-up methods).
+    public static func methodLabel(_ method: String) -> String {
+        ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(method) ? method : "OTHER"
+    }
+
     public func started() { inFlight.wrappingAdd(1, ordering: .relaxed) }
 
     /// A request answered (by a handler, or by the server: `endpoint` empty).

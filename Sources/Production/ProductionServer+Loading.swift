@@ -71,6 +71,24 @@ extension ProductionServer {
             }
         }
 
+        // A library opened once stays mapped (`-z nodelete`), even by a reload that was refused
+        // later: a folder fixed in place would hand back that first code.
+        let openedBefore = state.withLock { $0.openedLibraries }
+        for endpoint in changed where openedBefore.contains(FilePath.join(folder, endpoint.library)) {
+            throw BundleError(
+                "\(FilePath.join(folder, endpoint.library)) was loaded before with other code (a refused reload, "
+                    + "or a bundle changed in place): build the bundle into a new folder")
+        }
+
+        // The migrations before any new code runs: a new version may need a new column.
+        let migrated = services.migrate(from: folder)
+        for (database, outcome) in migrated.sorted(by: { $0.key < $1.key }) {
+            if let failure = outcome.failure { throw BundleError("database \(database): \(failure)") }
+            if !outcome.applied.isEmpty {
+                HostLog.line("database \(database): applied \(outcome.applied.joined(separator: ", "))")
+            }
+        }
+
         // Modules first (their sonames are unique to their content), then the endpoints'
         // libraries: opened, not yet serving.
         for module in manifest.modules {
@@ -81,10 +99,10 @@ extension ProductionServer {
         }
         var opened: [LoadedHandler] = []
         for endpoint in changed {
+            let path = FilePath.join(folder, endpoint.library)
+            state.withLock { _ = $0.openedLibraries.insert(path) }
             do {
-                opened.append(
-                    try registry.open(
-                        endpoint.id, path: FilePath.join(folder, endpoint.library), version: endpoint.version))
+                opened.append(try registry.open(endpoint.id, path: path, version: endpoint.version))
             } catch {
                 throw BundleError("cannot load endpoint \(endpoint.id): \(error)")
             }
@@ -110,9 +128,17 @@ extension ProductionServer {
         for endpoint in manifest.endpoints {
             var values = endpoint.env
             for key in values.keys { if let value = getenv(key) { values[key] = String(cString: value) } }
+            // ctx.state in the data folder, one store per endpoint for the life of the process.
+            let store: StateStore
+            do {
+                store = try services.stateStore(endpoint: endpoint.id)
+            } catch {
+                HostLog.err("edge-dev: \(endpoint.id): \(error); its ctx.state is kept in memory only\n")
+                store = served[endpoint.id]?.store ?? StateStore()
+            }
             endpoints[endpoint.id] = Served(
                 version: endpoint.version, hash: endpoint.hash, library: FilePath.join(folder, endpoint.library),
-                env: Environment(values), store: services.openStateStore(endpoint: endpoint.id) ?? StateStore())
+                env: Environment(values), store: store)
         }
         state.withLock { state in
             state.manifest = manifest

@@ -27,6 +27,8 @@ public final class ProductionServer: HTTPResponder, Sendable {
         var endpoints: [String: Served] = [:]
         /// libEdgeSDK.so of the first bundle: one copy is loaded for the life of the process.
         var sdkHash: UInt64?
+        /// Every endpoint library opened, served or not (it stays mapped).
+        var openedLibraries: Set<String> = []
     }
 
     /// The folder named on the command line: a link switched to deploy is read again on reload.
@@ -89,7 +91,7 @@ public final class ProductionServer: HTTPResponder, Sendable {
 
     private func answer(_ response: Response, _ incoming: IncomingRequest, _ started: UInt64) -> Reply {
         metrics.finished(
-            endpoint: "", method: incoming.wireMethod, status: response.status,
+            endpoint: "", method: Metrics.methodLabel(incoming.wireMethod), status: response.status,
             seconds: Double(MonotonicClock.nanoseconds() &- started) / 1e9, counted: false)
         return .now(response, tag: nil)
     }
@@ -100,9 +102,11 @@ public final class ProductionServer: HTTPResponder, Sendable {
     ) -> Reply {
         let handler = requestGuard.handler
         let id = handler.endpointID
-        let method = incoming.wireMethod
+        let method = Metrics.methodLabel(incoming.wireMethod)
         metrics.started()
         let metrics = metrics
+        // A handler that overran its timeout answers late, after the 504: counted once.
+        let once = CountedOnce()
         @Sendable func seconds() -> Double { Double(MonotonicClock.nanoseconds() &- started) / 1e9 }
         return .later(
             Reply.Deferred(
@@ -112,7 +116,9 @@ public final class ProductionServer: HTTPResponder, Sendable {
                         endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink,
                         state: served.store, env: served.env, services: self.services)
                     let response = await self.registry.execute(requestGuard, context: context, request: request)
-                    metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
+                    if once.claim() {
+                        metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
+                    }
                     return response
                 },
                 failure: { failure in
@@ -128,8 +134,16 @@ public final class ProductionServer: HTTPResponder, Sendable {
                         metrics.timedOut(id)
                         response = Response(status: 504, body: Array("gateway timeout\n".utf8))
                     }
-                    metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
+                    if once.claim() {
+                        metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
+                    }
                     return response
                 }))
     }
+}
+
+/// Claimed once, by whichever of a request's answer and its failure comes first.
+final class CountedOnce: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func claim() -> Bool { !flag.exchange(true, ordering: .relaxed) }
 }

@@ -66,13 +66,19 @@ import Testing
         let (project, bundle) = try await BundleFixture.shared.value
         let copy = FilePath.join(project.root, "metrics-\(getpid())")
         try await BundleFixture.copy(bundle, to: copy)
-        let serve = try BundleFixture.serve(copy, extra: ["--data", FilePath.join(project.root, "metrics-data")])
+        let serve = try BundleFixture.serve(
+            copy, extra: ["--data", FilePath.join(project.root, "metrics-data"), "--handler-timeout", "0.3"])
         let port = try await serve.waitUntilReady()
         let ops = try await BundleFixture.opsPort(serve)
         for _ in 0..<3 { _ = try ServeProcess.get(port: port, "/hello") }
         for _ in 0..<2 { _ = try ServeProcess.get(port: port, "/nowhere") }
         _ = try RawHTTPClient.request(port: port, "DELETE", "/hello")
+        // A made-up method is one label, not a series of its own.
+        _ = try RawHTTPClient.request(port: port, "BREW", "/hello")
         _ = try ServeProcess.get(port: port, "/crash?kind=nil")
+        // A handler past its timeout: a 504, counted once, even when it answers later.
+        #expect(try ServeProcess.get(port: port, "/slow?ms=800").status == 504)
+        try await Task.sleep(for: .milliseconds(900))
 
         let text = try ServeProcess.get(port: ops, "/metrics").text
         let samples = try PrometheusText.parse(text)
@@ -84,6 +90,11 @@ import Testing
         #expect(samples["edge_request_duration_seconds_count{endpoint=\"hello\"}"] == 3)
         #expect(samples["edge_request_duration_seconds_bucket{endpoint=\"hello\",le=\"+Inf\"}"] == 3)
         #expect(samples["edge_requests_in_flight"] == 0)
+        #expect(samples["edge_requests_total{endpoint=\"\",method=\"OTHER\",status=\"4xx\"}"] == 1)
+        #expect(samples["edge_requests_total{endpoint=\"slow\",method=\"GET\",status=\"5xx\"}"] == 1)
+        #expect(samples["edge_requests_total{endpoint=\"slow\",method=\"GET\",status=\"2xx\"}"] == nil)
+        #expect(samples["edge_handler_timeouts_total{endpoint=\"slow\"}"] == 1)
+        #expect(samples["edge_request_duration_seconds_count{endpoint=\"slow\"}"] == 1)
         #expect(samples.keys.contains { $0.hasPrefix("edge_build_info{toolchain=") })
         #expect(try await serve.terminate(SIGTERM) == 0)
     }
@@ -111,6 +122,9 @@ import Testing
         let ops = try await BundleFixture.opsPort(serve)
         #expect(try ServeProcess.get(port: port, "/hello").text == "Hello from edge-dev!\n")
         let todosBefore = try ServeProcess.get(port: ops, "/status").text
+        let title = "kept across reloads \(getpid())"
+        let created = try RawHTTPClient.request(port: port, "POST", "/todos", body: #"{"title":"\#(title)"}"#)
+        #expect(created.status == 201, "\(created.text)")
 
         unlink(current)
         #expect(symlink(second, current) == 0)
@@ -119,6 +133,8 @@ import Testing
         let line = try await serve.waitFor("reloaded", after: offset)
         #expect(line.contains("swapped hello;") && line.contains("\(one.endpoints.count - 1) unchanged"), "\(line)")
         #expect(try ServeProcess.get(port: port, "/hello").text == "Hello from the second bundle!\n")
+        // ctx.state is the data folder's: the reload kept it.
+        #expect(try ServeProcess.get(port: port, "/todos").text.contains(title))
         let todosAfter = try ServeProcess.get(port: ops, "/status").text
         #expect(Self.version("todos", todosBefore) == Self.version("todos", todosAfter))
         #expect(Self.version("hello", todosBefore) != Self.version("hello", todosAfter))
@@ -142,6 +158,14 @@ import Testing
         #expect(unreadable.contains("manifest.json"), "\(unreadable)")
         #expect(try ServeProcess.get(port: port, "/hello").status == 200)
         #expect(try await serve.terminate(SIGTERM) == 0)
+
+        // And a restart on the same data.
+        unlink(current)
+        #expect(symlink(second, current) == 0)
+        let again = try BundleFixture.serve(current, executable: FilePath.join(second, "bin/edge-dev"))
+        let againPort = try await again.waitUntilReady()
+        #expect(try ServeProcess.get(port: againPort, "/todos").text.contains(title))
+        #expect(try await again.terminate(SIGTERM) == 0)
     }
 
     @Test func itServesOnTheSocketSystemdPassesIn() async throws {

@@ -10,6 +10,10 @@ import Production
 /// reads the bundle folder again and swaps what changed; SIGTERM drains and exits 0.
 enum ProductionServe {
     static func run(_ options: ServeCommand.Options, bundle: String) async -> Int32 {
+        // A reload asked for while starting must not end the process (SIGHUP's default), and a
+        // log reader that goes away must not either (SIGPIPE's): writes then fail with EPIPE.
+        signal(SIGHUP, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
         await DispatchTimers.prepare()
         let start = MonotonicClock.nanoseconds()
         let folder = FilePath.absolute(bundle)
@@ -32,7 +36,6 @@ enum ProductionServe {
         let server = ProductionServer(
             bundle: folder, dataDirectory: data, handlerTimeout: options.handlerTimeout,
             drainTimeout: options.drainTimeout, metrics: metrics)
-        guard migrate(server.services) else { return 1 }
         do {
             let outcome = try server.load()
             HostLog.line("loaded \(outcome.added.count) endpoints from \(FilePath.resolvingSymlinks(folder))")
@@ -60,6 +63,8 @@ enum ProductionServe {
         opsConfiguration.port = opsPort
         opsConfiguration.accessLog = false
         opsConfiguration.loops = 1
+        // Probes and scrapes: a few connections, not a share of the public port's descriptors.
+        opsConfiguration.maxConnections = 64
         let publicServer: HTTPServer
         let ops: HTTPServer
         do {
@@ -84,7 +89,6 @@ enum ProductionServe {
         )
 
         let reloads = DispatchQueue(label: "edge-dev.reload")
-        signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: reloads)
         hangup.setEventHandler { reload(server) }
         hangup.resume()
@@ -104,7 +108,6 @@ enum ProductionServe {
         let start = MonotonicClock.nanoseconds()
         do {
             let outcome = try server.load()
-            _ = migrate(server.services)
             server.metrics.reloaded("ok")
             func list(_ ids: [String]) -> String { ids.isEmpty ? "none" : ids.joined(separator: ", ") }
             HostLog.line(
@@ -115,20 +118,6 @@ enum ProductionServe {
             server.metrics.reloaded("refused")
             HostLog.err("edge-dev: reload refused, the running bundle keeps serving: \(error)\n")
         }
-    }
-
-    /// Applies the bundle's migrations; false (after saying which failed) when one did not apply.
-    static func migrate(_ services: ProjectServices) -> Bool {
-        var ok = true
-        for (database, outcome) in services.migrate().sorted(by: { $0.key < $1.key }) {
-            if let failure = outcome.failure {
-                HostLog.err("error: database \(database): \(failure)\n")
-                ok = false
-            } else if !outcome.applied.isEmpty {
-                HostLog.line("database \(database): applied \(outcome.applied.joined(separator: ", "))")
-            }
-        }
-        return ok
     }
 
     /// The socket systemd passes (`LISTEN_FDS`, `LISTEN_PID`: descriptor 3), if it passed one.

@@ -152,6 +152,8 @@ public enum ServeCommand {
         // Every way out of here is edge-dev's own decision; a handler's `exit()` skips this.
         let inFlightTable = inFlightPath.flatMap { try? SharedCounters(creating: $0) }
         defer { inFlightTable?.markDeliberateExit() }
+        // A log reader that goes away (`serve | tee`) must not end the server: writes get EPIPE.
+        signal(SIGPIPE, SIG_IGN)
         // Before any connection can use up the open-files limit (see DispatchTimers).
         await DispatchTimers.prepare()
         let style = TerminalStyle(fd: 1)

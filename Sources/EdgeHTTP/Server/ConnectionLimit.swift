@@ -16,15 +16,16 @@ final class ConnectionLimit: Sendable {
     /// process: a test runner's were 40); of the rest a quarter is kept for files, at least 16
     /// and at most 256 (a limit of 128 with 23 in use gives 79 connections; Debian's hard limit
     /// of 524,288 with 30 in use gives 524,002).
-    init(openFileLimit: Int, inUse: Int) {
+    /// `cap`, when given, lowers the maximum further.
+    init(openFileLimit: Int, inUse: Int, cap: Int? = nil) {
         self.openFileLimit = openFileLimit
         guard openFileLimit > 0 else {  // getrlimit failed: no limit of our own
-            maximum = Int.max / 2
+            maximum = cap ?? Int.max / 2
             return
         }
         let free = openFileLimit - inUse
         let reserve = min(256, max(16, free / 4))
-        maximum = max(1, free - reserve)
+        maximum = max(1, min(cap ?? Int.max, free - reserve))
     }
 
     var current: Int { open.load(ordering: .relaxed) }

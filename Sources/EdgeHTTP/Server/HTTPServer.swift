@@ -17,6 +17,9 @@ public final class HTTPServer: @unchecked Sendable {
         public var accessLogFormat = AccessLogFormat.text
         /// `SO_REUSEPORT`: several processes listen on one port, the kernel spreads connections.
         public var reusePort = false
+        /// At most this many connections open, below what the open-files limit allows (a second
+        /// listener in the process, such as the ops one, must not budget the same descriptors).
+        public var maxConnections: Int?
         /// Runs handler code under the crash barrier: a trap costs its request a 500, not the
         /// process. Off only to measure what the barrier costs.
         public var crashBarrier = true
@@ -50,7 +53,8 @@ public final class HTTPServer: @unchecked Sendable {
         self.configuration = configuration
         self.responder = responder
         self.bodyBudget = BodyBudget(capacity: configuration.limits.maxBufferedBodyBytes)
-        connectionLimit = ConnectionLimit(openFileLimit: raiseOpenFileLimit(), inUse: openDescriptorCount())
+        connectionLimit = ConnectionLimit(
+            openFileLimit: raiseOpenFileLimit(), inUse: openDescriptorCount(), cap: configuration.maxConnections)
         if let listener {
             try listener.setNonBlocking()
             self.listener = listener

@@ -6,9 +6,10 @@ import Glibc
 enum PrespawnShim {
     /// Interposes `__libc_start_main`: with `EDGE_PRESPAWN_FD` set, the real one is called with
     /// `held_main`, which says "R" on the descriptor, reads NUL-terminated strings until the
-    /// other side shuts its end (the magic, then `O` output file, `E` NAME=VALUE, `A` argument),
-    /// and calls the tool's `main` with them. Without the variable it changes nothing. An empty
-    /// read (edge-dev went away, or discarded it) or a wrong magic ends the process quietly.
+    /// other side shuts its end (the magic, then `O` output file, `E` NAME=VALUE, `A` argument,
+    /// and `Z` last), and calls the tool's `main` with them. Without the variable it changes
+    /// nothing. An empty read (discarded, or edge-dev went away) ends it with status 0; a message
+    /// without its magic or its final `Z` (cut short) with 125, never running the tool.
     static let source = #"""
         #define _GNU_SOURCE
         #include <dlfcn.h>
@@ -38,17 +39,27 @@ enum PrespawnShim {
             if (write(fd, "R", 1) != 1) _exit(0);
             size_t capacity = 1 << 16, length = 0;
             char *buffer = malloc(capacity);
+            if (!buffer) _exit(125);
             for (;;) {
-                if (length + 1 >= capacity) buffer = realloc(buffer, capacity *= 2);
+                if (length + 1 >= capacity) {
+                    char *larger = realloc(buffer, capacity *= 2);
+                    if (!larger) _exit(125);
+                    buffer = larger;
+                }
                 ssize_t count = read(fd, buffer + length, capacity - length - 1);
-                if (count < 0) { if (errno == EINTR) continue; _exit(0); }
+                if (count < 0) { if (errno == EINTR) continue; _exit(125); }
                 if (count == 0) break;
                 length += (size_t)count;
             }
             close(fd);
+            // Nothing at all: discarded (or edge-dev went away before handing work over).
+            if (length == 0) _exit(0);
             buffer[length] = 0;
-            if (length == 0 || strcmp(buffer, "\#(PrespawnedProcess.magic)") != 0) _exit(0);
+            // A message cut short (edge-dev died while sending) must not run: it ends in "Z".
+            if (strcmp(buffer, "\#(PrespawnedProcess.magic)") != 0 || length < 3 || buffer[length - 1] != 0
+                || buffer[length - 2] != 'Z' || buffer[length - 3] != 0) _exit(125);
             char **arguments = calloc(length + 1, sizeof(char *));
+            if (!arguments) _exit(125);
             int count = 0;
             for (size_t at = strlen(buffer) + 1; at < length; at += strlen(buffer + at) + 1) {
                 char *item = buffer + at;
@@ -64,7 +75,7 @@ enum PrespawnShim {
                     if (output > 2) close(output);
                 }
             }
-            if (count == 0) _exit(0);
+            if (count == 0) _exit(125);
             return tool_main(count, arguments, environ);
         }
 

@@ -12,6 +12,8 @@ final class ToolPool: Sendable {
     private struct State {
         var shim: String?
         var shimFailed = false
+        /// Held processes that ended before saying they were ready, in a row.
+        var failures = 0
         var held: [String: [PrespawnedProcess]] = [:]
         var filling = false
         var closed = false
@@ -32,20 +34,35 @@ final class ToolPool: Sendable {
     deinit { close() }
 
     /// A held `tool`, ready to be handed its work; nil when none is (start it as usual then).
+    /// Never waits: the oldest held process has usually been ready for long, and one still
+    /// starting stays in the pool for the next build.
     func take(_ tool: String) -> PrespawnedProcess? {
-        while let process = state.withLock({ $0.held[tool]?.popLast() }) {
-            // Its start usually finished long ago; a replacement still starting is waited for,
-            // being no slower than a new process.
-            if process.waitUntilReady(timeout: .seconds(5)) { return process }
+        guard let process = state.withLock({ $0.held[tool]?.isEmpty == false ? $0.held[tool]!.removeFirst() : nil })
+        else { return nil }
+        switch process.readiness() {
+        case .ready:
+            state.withLock { $0.failures = 0 }
+            return process
+        case .starting:
+            state.withLock { $0.held[tool, default: []].insert(process, at: 0) }
+            return nil
+        case .gone:
             process.discard()
-            // Ended without saying it was ready: the shim does not work here. Stop trying.
-            state.withLock { $0.shimFailed = true }
-            HostLog.err(
-                "edge-dev: a held \(FilePath.lastComponent(tool)) did not start; tools start unheld from now on\n")
-            drain()
+            // Ended without saying it was ready, three times running: the shim does not work
+            // here (a one-off, such as the OOM killer, does not turn the pool off).
+            let failed = state.withLock { state -> Bool in
+                state.failures += 1
+                if state.failures >= 3 { state.shimFailed = true }
+                return state.shimFailed
+            }
+            if failed {
+                HostLog.err(
+                    "edge-dev: held \(FilePath.lastComponent(tool)) processes did not start; tools start unheld from now on\n"
+                )
+                drain()
+            }
             return nil
         }
-        return nil
     }
 
     /// How many of `tool` are held now.
