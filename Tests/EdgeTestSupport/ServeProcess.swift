@@ -37,14 +37,7 @@ package final class ServeProcess {
         throws
     {
         self.logPath = logPath
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        if let handOver { posix_spawn_file_actions_adddup2(&actions, handOver, 3) }
-        pid = try spawn(words, actions: &actions, environment: environment)
+        pid = try spawnProcess(words, output: logPath, environment: environment, handOver: handOver)
     }
 
     deinit {
@@ -140,9 +133,11 @@ package func spawnEdgeDev(
     )
 }
 
-/// Starts `words[0]` with the rest as arguments, like `spawnEdgeDev`.
+/// Starts `words[0]` with the rest as arguments, like `spawnEdgeDev`; `handOver` becomes the
+/// child's descriptor 3.
 package func spawnProcess(
-    _ words: [String], output: String, directory: String? = nil, environment: [String: String] = [:]
+    _ words: [String], output: String, directory: String? = nil, environment: [String: String] = [:],
+    handOver: Int32? = nil
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -150,6 +145,7 @@ package func spawnProcess(
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    if let handOver { posix_spawn_file_actions_adddup2(&actions, handOver, 3) }
     return try spawn(words, actions: &actions, directory: directory, environment: environment)
 }
 

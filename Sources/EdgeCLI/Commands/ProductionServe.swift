@@ -48,16 +48,7 @@ enum ProductionServe {
             HostLog.err("error: --ops-address \(options.opsAddress): expected HOST:PORT\n")
             return 1
         }
-        var configuration = HTTPServer.Configuration()
-        configuration.host = options.host
-        configuration.port = options.port
-        configuration.limits.maxBodyBytes = options.maxBody
-        configuration.limits.maxBufferedBodyBytes = options.maxBufferedBodies
-        configuration.accessLog = options.accessLog
-        configuration.accessLogFormat = options.logFormat
-        configuration.crashBarrier = options.crashBarrier
-        configuration.reusePort = options.reusePort
-        if options.loops > 0 { configuration.loops = options.loops }
+        let configuration = options.serverConfiguration
         var opsConfiguration = HTTPServer.Configuration()
         opsConfiguration.host = opsHost
         opsConfiguration.port = opsPort

@@ -88,6 +88,21 @@ public enum ServeCommand {
 
     /// What the options say, checked.
     public struct Options: Sendable {
+        /// The HTTP server they describe (dev and production alike).
+        var serverConfiguration: HTTPServer.Configuration {
+            var configuration = HTTPServer.Configuration()
+            configuration.host = host
+            configuration.port = port
+            configuration.limits.maxBodyBytes = maxBody
+            configuration.limits.maxBufferedBodyBytes = maxBufferedBodies
+            configuration.accessLog = accessLog
+            configuration.accessLogFormat = logFormat
+            configuration.crashBarrier = crashBarrier
+            configuration.reusePort = reusePort
+            if loops > 0 { configuration.loops = loops }
+            return configuration
+        }
+
         public var handlers: String
         public var host: String
         public var port: Int
@@ -184,16 +199,7 @@ public enum ServeCommand {
         if let warning = project.skippedFoldersWarning() { HostLog.err(style.yellow("warning") + ": \(warning)\n") }
         EditorSetup.updateBuildServerFile(project)
 
-        var configuration = HTTPServer.Configuration()
-        configuration.host = options.host
-        configuration.port = options.port
-        configuration.limits.maxBodyBytes = options.maxBody
-        configuration.limits.maxBufferedBodyBytes = options.maxBufferedBodies
-        configuration.accessLog = options.accessLog
-        configuration.crashBarrier = options.crashBarrier
-        if options.loops > 0 { configuration.loops = options.loops }
-        configuration.accessLogFormat = options.logFormat
-        configuration.reusePort = options.reusePort
+        let configuration = options.serverConfiguration
         let server: HTTPServer
         do {
             server = try HTTPServer(configuration: configuration, responder: devServer, listener: listener)
