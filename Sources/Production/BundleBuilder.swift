@@ -29,6 +29,9 @@ public struct BundleBuilder: Sendable {
         guard let order = graph.buildOrder() else {
             throw BundleError("the shared modules import each other in a cycle; `edge-dev build` names it")
         }
+        Self.removeAbandoned(in: project.edgeDirectory, prefix: "bundle-build-")
+        Self.removeAbandoned(in: FilePath.directory(of: output), prefix: FilePath.lastComponent(output) + ".partial-")
+        Self.removeAbandoned(in: FilePath.directory(of: output), prefix: FilePath.lastComponent(output) + ".old-")
         let version = await toolchainVersion()
         let buildRoot = FilePath.join(project.edgeDirectory, "bundle-build-\(getpid())")
         defer { FilePath.removeTree(buildRoot) }
@@ -230,6 +233,16 @@ public struct BundleBuilder: Sendable {
         _ = try? await Subprocess.run(toolchain.swiftFrontend, ["--version"], outputFile: log, timeout: .seconds(20))
         let text = (try? FilePath.readText(log)) ?? ""
         return text.split(separator: "\n").first.map(String.init) ?? "unknown"
+    }
+
+    /// Removes `<prefix><pid>` folders in `folder` whose process is gone (a bundling stopped by
+    /// Ctrl-C or a kill leaves its build folder and partial bundle behind).
+    static func removeAbandoned(in folder: String, prefix: String) {
+        for name in FilePath.contents(of: folder) where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            FilePath.removeTree(FilePath.join(folder, name))
+        }
     }
 
     /// A version number from a content hash: 9 digits, so module names stay short.

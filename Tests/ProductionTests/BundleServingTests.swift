@@ -198,6 +198,24 @@ import Testing
         #expect(result.output.contains("handlers/broken/src/handler.swift:3:11: error"), "\(result.output)")
         #expect(!FilePath.exists(output))
         #expect(FilePath.contents(of: project.root).allSatisfy { !$0.hasPrefix("bundle.partial") })
+
+        // What a bundling killed half-way leaves (its process gone) is cleared by the next one;
+        // a pipe closed early does not stop the build.
+        let abandoned = FilePath.join(project.project.edgeDirectory, "bundle-build-999999")
+        try FilePath.createDirectories(abandoned)
+        try FilePath.createDirectories(FilePath.join(project.root, "bundle.partial-999999"))
+        FilePath.removeTree(project.project.endpointDirectory("broken"))
+        let piped = try await onThread {
+            try runCommand([
+                "/bin/sh", "-c",
+                "'\(ServeProcess.executable)' bundle --handlers '\(project.project.handlersDirectory)' -o '\(output)' | head -c 1",
+            ])
+        }
+        #expect(piped.status == 0)
+        let built = await eventually(timeout: .seconds(60)) { FilePath.exists(FilePath.join(output, "manifest.json")) }
+        #expect(built, "the bundle was written although its output pipe closed")
+        #expect(!FilePath.exists(abandoned))
+        #expect(!FilePath.exists(FilePath.join(project.root, "bundle.partial-999999")))
     }
 
     @Test func instancesWithReusePortShareOnePort() async throws {

@@ -1,4 +1,5 @@
 import EdgeSystem
+import Glibc
 import HandlerBuild
 import Production
 
@@ -13,6 +14,9 @@ public enum BundleCommand {
         options: [CommonOptions.handlers, output])
 
     public static func run(_ arguments: ParsedArguments) async -> Int32 {
+        // `edge-dev bundle | head -1` must not end the build half-way (SIGPIPE at the second
+        // line): progress lines to a closed pipe are dropped instead.
+        signal(SIGPIPE, SIG_IGN)
         guard let project = arguments.existingProject() else { return 1 }
         guard !project.endpointIDs().isEmpty else {
             HostLog.err("error: no endpoints in \(project.handlersDirectory) (expected <id>/src/*.swift)\n")
