@@ -15,16 +15,8 @@ extension DevServer {
         failure: String? = nil
     ) {
         guard let journal else { return }
-        let request = incoming.request
         let entry = JournalEntry(
-            id: 0, requestID: request.requestID, time: Int(time(nil)), method: incoming.wireMethod,
-            target: incoming.target, path: request.path, queryItems: request.queryItems,
-            headers: request.headers.fields, body: request.body, bodySize: request.body.count,
-            status: response?.status ?? (failure == nil ? 0 : 500),
-            responseHeaders: response?.headers.fields ?? [], responseBody: response?.body ?? [],
-            responseBodySize: response?.body.count ?? 0,
-            durationMilliseconds: MonotonicClock.milliseconds(since: started), endpoint: endpoint, version: version,
-            failure: failure)
+            incoming, response, endpoint: endpoint, version: version, started: started, failure: failure)
         let id = journal.record(entry)
         if events.hasSubscribers, let kept = journal.entry(id) { events.publish(.request(kept.summaryJSON)) }
     }

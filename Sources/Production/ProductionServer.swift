@@ -38,13 +38,17 @@ public final class ProductionServer: HTTPResponder, Sendable {
     public let metrics: Metrics
     public let handlerTimeout: Duration
     public let drainTimeout: Duration
+    /// Requests recorded when asked for (`--journal`): the ops listener's `/requests`.
+    public let journal: RequestJournal?
     let state = Mutex(State())
     let reloading = Mutex(())
     let logSink: LogSink
 
     public init(
-        bundle: String, dataDirectory: String, handlerTimeout: Duration, drainTimeout: Duration, metrics: Metrics
+        bundle: String, dataDirectory: String, handlerTimeout: Duration, drainTimeout: Duration, metrics: Metrics,
+        journal: RequestJournal? = nil
     ) {
+        self.journal = journal
         self.bundle = FilePath.absolute(bundle)
         self.handlerTimeout = handlerTimeout
         self.drainTimeout = drainTimeout
@@ -118,6 +122,7 @@ public final class ProductionServer: HTTPResponder, Sendable {
                     let response = await self.registry.execute(requestGuard, context: context, request: request)
                     if once.claim() {
                         metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
+                        self.record(incoming, response, handler, started, failure: nil)
                     }
                     return response
                 },
@@ -136,9 +141,23 @@ public final class ProductionServer: HTTPResponder, Sendable {
                     }
                     if once.claim() {
                         metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
+                        self.record(incoming, response, handler, started, failure: "\(failure)")
                     }
                     return response
                 }))
+    }
+}
+
+extension ProductionServer {
+    fileprivate func record(
+        _ incoming: IncomingRequest, _ response: Response, _ handler: LoadedHandler, _ started: UInt64,
+        failure: String?
+    ) {
+        guard let journal else { return }
+        _ = journal.record(
+            JournalEntry(
+                incoming, response, endpoint: handler.endpointID, version: handler.version, started: started,
+                failure: failure))
     }
 }
 

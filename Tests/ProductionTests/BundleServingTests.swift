@@ -67,7 +67,8 @@ import Testing
         let copy = FilePath.join(project.root, "metrics-\(getpid())")
         try await BundleFixture.copy(bundle, to: copy)
         let serve = try BundleFixture.serve(
-            copy, extra: ["--data", FilePath.join(project.root, "metrics-data"), "--handler-timeout", "0.3"])
+            copy,
+            extra: ["--data", FilePath.join(project.root, "metrics-data"), "--handler-timeout", "0.3", "--journal"])
         let port = try await serve.waitUntilReady()
         let ops = try await BundleFixture.opsPort(serve)
         for _ in 0..<3 { _ = try ServeProcess.get(port: port, "/hello") }
@@ -96,6 +97,15 @@ import Testing
         #expect(samples["edge_handler_timeouts_total{endpoint=\"slow\"}"] == 1)
         #expect(samples["edge_request_duration_seconds_count{endpoint=\"slow\"}"] == 1)
         #expect(samples.keys.contains { $0.hasPrefix("edge_build_info{toolchain=") })
+
+        // --journal: the requests on the ops listener, secrets masked.
+        _ = try RawHTTPClient.request(port: port, "GET", "/hello", headers: ["Authorization: Bearer s3cret-token"])
+        let listed = try ServeProcess.get(port: ops, "/requests?limit=1").text
+        let id = try #require(
+            (try? JSONValue.parse(listed))?["requests"]?.arrayValue?.first?["id"]?.intValue, "\(listed)")
+        let detail = try ServeProcess.get(port: ops, "/requests/\(id)").text
+        #expect(detail.contains("\"target\":\"/hello\"") && detail.contains("••••"), "\(detail)")
+        #expect(!detail.contains("s3cret-token"))
         #expect(try await serve.terminate(SIGTERM) == 0)
     }
 

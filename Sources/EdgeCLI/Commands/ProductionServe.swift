@@ -2,6 +2,7 @@ import DataServices
 import Dispatch
 import EdgeHTTP
 import EdgeSystem
+import Gateway
 import Glibc
 import Production
 
@@ -35,7 +36,8 @@ enum ProductionServe {
         let metrics = Metrics(buildInfo: [("toolchain", manifest.toolchain)])
         let server = ProductionServer(
             bundle: folder, dataDirectory: data, handlerTimeout: options.handlerTimeout,
-            drainTimeout: options.drainTimeout, metrics: metrics)
+            drainTimeout: options.drainTimeout, metrics: metrics,
+            journal: options.productionJournal ? RequestJournal(limits: options.journalLimits) : nil)
         do {
             let outcome = try server.load()
             HostLog.line("loaded \(outcome.added.count) endpoints from \(FilePath.resolvingSymlinks(folder))")

@@ -63,6 +63,8 @@ public enum ServeCommand {
     public static let data = Option<String?>(
         "--data", "DIR", help: "With --bundle: the folder of the databases, cache and storage.",
         shown: "edge-data beside the bundle")
+    public static let journalOn = Flag(
+        "--journal", help: "With --bundle: record requests, listed at the ops listener's /requests.")
     public static let logFormat = Option<AccessLogFormat>(
         "--log-format", "FORMAT", help: "The access log: text, or json (one object per line).", default: .text,
         shown: "text", expected: "text or json", parse: { AccessLogFormat(rawValue: $0) })
@@ -74,7 +76,7 @@ public enum ServeCommand {
             CommonOptions.handlers, host, port, CommonOptions.release, CommonOptions.buildTimeout, drainTimeout,
             handlerTimeout, maxBody, maxBufferedBodies, noWatch,
             noAccessLog, noLiveReload, noCrashBarrier, noRestart, noJournal, journalEntries, keptVersions, loops,
-            bundle, opsAddress, reusePort, data, logFormat,
+            bundle, opsAddress, reusePort, data, logFormat, journalOn,
         ])
 
     /// `.edge/gateway-<supervisor pid>.inflight`: the gateway's requests in flight, for its
@@ -88,6 +90,13 @@ public enum ServeCommand {
 
     /// What the options say, checked.
     public struct Options: Sendable {
+        /// The request journal's limits (`--journal-entries`, 64 MiB).
+        var journalLimits: RequestJournal.Limits {
+            var limits = RequestJournal.Limits()
+            limits.maxEntries = journalEntries
+            return limits
+        }
+
         /// The HTTP server they describe (dev and production alike).
         var serverConfiguration: HTTPServer.Configuration {
             var configuration = HTTPServer.Configuration()
@@ -129,6 +138,8 @@ public enum ServeCommand {
         public var reusePort: Bool
         public var data: String?
         public var logFormat: AccessLogFormat
+        /// Production: record requests (dev records unless `--no-journal`).
+        public var productionJournal: Bool
 
         public init(_ arguments: ParsedArguments) {
             handlers = arguments[CommonOptions.handlers]
@@ -154,6 +165,7 @@ public enum ServeCommand {
             reusePort = arguments[ServeCommand.reusePort]
             data = arguments[ServeCommand.data]
             logFormat = arguments[ServeCommand.logFormat]
+            productionJournal = arguments[ServeCommand.journalOn]
         }
     }
 
@@ -186,13 +198,7 @@ public enum ServeCommand {
             project: project, compiler: compiler, drainTimeout: options.drainTimeout,
             handlerTimeout: options.handlerTimeout, restarts: restarts, liveReload: options.liveReload,
             listenHost: options.host, inFlightTable: inFlightTable,
-            journal: options.journal
-                ? RequestJournal(
-                    limits: {
-                        var limits = RequestJournal.Limits()
-                        limits.maxEntries = options.journalEntries
-                        return limits
-                    }()) : nil,
+            journal: options.journal ? RequestJournal(limits: options.journalLimits) : nil,
             keptVersions: options.keptVersions,
             report: { printer.print($0) })
         devServer.discover()

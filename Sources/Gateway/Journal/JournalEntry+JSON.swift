@@ -6,7 +6,7 @@ extension JournalEntry {
     static let maskedHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
 
     /// The line in `/_edge/requests` and the `request` event.
-    var summaryJSON: JSONValue {
+    public var summaryJSON: JSONValue {
         .object([
             ("id", JSONValue(id)), ("requestID", .string(requestID)), ("time", .string(ISOTime.format(time))),
             ("method", .string(method)), ("target", .string(target)), ("status", JSONValue(status)),
@@ -17,7 +17,7 @@ extension JournalEntry {
     }
 
     /// `/_edge/requests/<id>`: the summary with headers and bodies.
-    var detailJSON: JSONValue {
+    public var detailJSON: JSONValue {
         guard case .object(var members) = summaryJSON else { return summaryJSON }
         members += [
             ("headers", Self.json(headers)), ("body", Self.body(body, size: bodySize)),

@@ -1,5 +1,7 @@
+import EdgeHTTP
 import EdgeSDK
 import EdgeSystem
+import Glibc
 import Synchronization
 
 /// One request a handler endpoint answered (or crashed or timed out on), as the journal keeps it.
@@ -35,6 +37,26 @@ public struct JournalEntry: Sendable {
     var bytes: Int {
         body.count + responseBody.count + target.utf8.count + 256
             + (headers + responseHeaders).reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+    }
+}
+
+extension JournalEntry {
+    /// The entry for a request answered with `response` (nil: it failed, `failure` says how)
+    /// by `endpoint` `version`, started at `started` (monotonic nanoseconds).
+    public init(
+        _ incoming: IncomingRequest, _ response: Response?, endpoint: String, version: Int, started: UInt64,
+        failure: String? = nil
+    ) {
+        let request = incoming.request
+        self.init(
+            id: 0, requestID: request.requestID, time: Int(Glibc.time(nil)), method: incoming.wireMethod,
+            target: incoming.target, path: request.path, queryItems: request.queryItems,
+            headers: request.headers.fields, body: request.body, bodySize: request.body.count,
+            status: response?.status ?? (failure == nil ? 0 : 500),
+            responseHeaders: response?.headers.fields ?? [], responseBody: response?.body ?? [],
+            responseBodySize: response?.body.count ?? 0,
+            durationMilliseconds: MonotonicClock.milliseconds(since: started), endpoint: endpoint, version: version,
+            failure: failure)
     }
 }
 
