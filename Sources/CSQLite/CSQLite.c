@@ -12,12 +12,10 @@ static struct {
     int (*open_v2)(const char *, edge_sqlite3 **, int, const char *);
     int (*close_v2)(edge_sqlite3 *);
     int (*busy_timeout)(edge_sqlite3 *, int);
-    int (*exec)(edge_sqlite3 *, const char *, void *, void *, char **);
     const char *(*errmsg)(edge_sqlite3 *);
     int (*extended_errcode)(edge_sqlite3 *);
     int (*error_offset)(edge_sqlite3 *);
     int (*changes)(edge_sqlite3 *);
-    int64_t (*last_insert_rowid)(edge_sqlite3 *);
     int (*get_autocommit)(edge_sqlite3 *);
     int (*prepare_v2)(edge_sqlite3 *, const char *, int, edge_sqlite3_stmt **, const char **);
     int (*step)(edge_sqlite3_stmt *);
@@ -59,11 +57,9 @@ int edge_sqlite_load(char *error, size_t error_size) {
     FIND(libversion, "sqlite3_libversion");
     FIND(close_v2, "sqlite3_close_v2");
     FIND(busy_timeout, "sqlite3_busy_timeout");
-    FIND(exec, "sqlite3_exec");
     FIND(errmsg, "sqlite3_errmsg");
     FIND(extended_errcode, "sqlite3_extended_errcode");
     FIND(changes, "sqlite3_changes");
-    FIND(last_insert_rowid, "sqlite3_last_insert_rowid");
     FIND(get_autocommit, "sqlite3_get_autocommit");
     FIND(prepare_v2, "sqlite3_prepare_v2");
     FIND(step, "sqlite3_step");
@@ -99,12 +95,10 @@ const char *edge_sqlite_libversion(void) { return api.libversion(); }
 int edge_sqlite_open(const char *path, edge_sqlite3 **db, int flags) { return api.open_v2(path, db, flags, NULL); }
 int edge_sqlite_close(edge_sqlite3 *db) { return api.close_v2(db); }
 int edge_sqlite_busy_timeout(edge_sqlite3 *db, int milliseconds) { return api.busy_timeout(db, milliseconds); }
-int edge_sqlite_exec(edge_sqlite3 *db, const char *sql) { return api.exec(db, sql, NULL, NULL, NULL); }
 const char *edge_sqlite_errmsg(edge_sqlite3 *db) { return api.errmsg(db); }
 int edge_sqlite_extended_errcode(edge_sqlite3 *db) { return api.extended_errcode(db); }
 int edge_sqlite_error_offset(edge_sqlite3 *db) { return api.error_offset ? api.error_offset(db) : -1; }
 int edge_sqlite_changes(edge_sqlite3 *db) { return api.changes(db); }
-int64_t edge_sqlite_last_insert_rowid(edge_sqlite3 *db) { return api.last_insert_rowid(db); }
 int edge_sqlite_get_autocommit(edge_sqlite3 *db) { return api.get_autocommit(db); }
 
 int edge_sqlite_prepare(edge_sqlite3 *db, const char *sql, int length, edge_sqlite3_stmt **statement, int *tail) {

@@ -149,15 +149,4 @@ final class BlobStore: StorageBackend, Sendable {
         let type = (try? FilePath.readText(FilePath.join(types, key))) ?? "application/octet-stream"
         return (size, type)
     }
-
-    /// Objects and their total size, for the dashboard.
-    func summary() -> (count: Int, bytes: Int) {
-        var count = 0
-        var bytes = 0
-        for key in (try? list(prefix: "")) ?? [] {
-            count += 1
-            bytes += FilePath.modification(FilePath.join(objects, key))?.size ?? 0
-        }
-        return (count, bytes)
-    }
 }

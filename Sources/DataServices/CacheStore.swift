@@ -49,8 +49,7 @@ final class CacheStore: CacheBackend, Sendable {
 
     func set(_ key: String, _ value: [UInt8], ttl: Duration?) throws(HandlerError) {
         let expires: SQLValue =
-            ttl.map { .real(Self.now() + Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
-            ?? .null
+            ttl.map { .real(Self.now() + Self.seconds($0)) } ?? .null
         do {
             _ = try database.execute(
                 "INSERT INTO cache_entries (cache, key, value, expires_at) VALUES (?, ?, ?, ?) "

@@ -136,14 +136,7 @@ extension ProjectServices {
     }
 
     /// Bytes under `.edge/data`.
-    public func dataBytes() -> Int {
-        func size(_ path: String) -> Int {
-            FilePath.isDirectory(path)
-                ? FilePath.contents(of: path).map { size(FilePath.join(path, $0)) }.reduce(0, +)
-                : (FilePath.modification(path)?.size ?? 0)
-        }
-        return size(dataDirectory)
-    }
+    public func dataBytes() -> Int { FilePath.treeSize(dataDirectory) }
 
     // MARK: - Resets
 

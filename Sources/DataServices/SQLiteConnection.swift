@@ -149,8 +149,6 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    var lastInsertRowID: Int64 { edge_sqlite_last_insert_rowid(handle) }
-
     // MARK: - Statements
 
     private func withStatement<T>(
@@ -173,9 +171,8 @@ final class SQLiteConnection: @unchecked Sendable {
                 case .integer(let number): edge_sqlite_bind_int64(statement, index, number)
                 case .real(let number): edge_sqlite_bind_double(statement, index, number)
                 case .text(let text):
-                    text.utf8CString.withUnsafeBufferPointer {
-                        edge_sqlite_bind_text(statement, index, $0.baseAddress, Int32($0.count - 1))
-                    }
+                    // withCString, not withUTF8: an empty string must bind '' (a pointer), not NULL.
+                    text.withCString { edge_sqlite_bind_text(statement, index, $0, Int32(text.utf8.count)) }
                 case .blob(let bytes):
                     bytes.withUnsafeBytes { edge_sqlite_bind_blob(statement, index, $0.baseAddress, Int32($0.count)) }
                 }

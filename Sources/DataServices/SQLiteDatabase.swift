@@ -39,7 +39,7 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
     }
 
     func giveBack(_ connection: SQLiteConnection) {
-        if connection.inTransaction { try? connection.run("ROLLBACK") }
+        if connection.inTransaction { _ = try? connection.execute("ROLLBACK", []) }
         state.withLock { state in
             if state.idle.count < Self.maxIdleConnections {
                 state.idle.append(connection)
@@ -69,7 +69,8 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
         do {
             // IMMEDIATE: the write lock now, so the transaction never fails later with a busy
             // snapshot when it first writes after another writer committed.
-            try connection.run("BEGIN IMMEDIATE")
+            // Through the statement cache: `run` would prepare it afresh for every transaction.
+            _ = try connection.execute("BEGIN IMMEDIATE", [])
         } catch {
             giveBack(connection)
             throw error
@@ -148,7 +149,7 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
         func commit() throws(DatabaseError) {
             guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
             do {
-                try connection.run("COMMIT")
+                _ = try connection.execute("COMMIT", [])
             } catch {
                 database.finished(self)  // rolls back what is left
                 throw error
@@ -158,7 +159,7 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
 
         func rollback() {
             guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
-            try? connection.run("ROLLBACK")
+            _ = try? connection.execute("ROLLBACK", [])
             database.finished(self)
         }
 

@@ -82,5 +82,4 @@ public enum LocalHTTPClient {
 }
 
 extension Substring {
-    fileprivate var trimmingSpaces: String { String(self.filter { $0 != " " && $0 != "\t" }) }
 }

@@ -79,8 +79,8 @@ package enum Subprocess {
 
     /// Starts `executable`: standard input from /dev/null, output and errors to `outputFile`,
     /// and `handOver` (a descriptor of this process) as the child's descriptor 3 when given.
-    static func spawn(
-        _ executable: String, _ arguments: [String], outputFile: String, overrides: [String: String],
+    package static func spawn(
+        _ executable: String, _ arguments: [String], outputFile: String, overrides: [String: String] = [:],
         handOver: Int32? = nil
     ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()

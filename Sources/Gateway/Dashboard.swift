@@ -7,7 +7,7 @@ import HandlerBuild
 /// section from `/_edge/fragment` after each event, without reloading.
 ///
 /// Self-contained: no external assets, so it works offline and behind any proxy.
-enum Dashboard {
+enum Dashboard: StatusPage {
     static func page(status: JSONValue, data: JSONValue, project: Project) -> String {
         """
         <!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -156,21 +156,6 @@ enum Dashboard {
         if case .number(let number) = diagnostic["column"] { column = Int(number) }
         html += ErrorPage.sourceExcerpt(file: file, line: line, column: column, project: project)
         return html + "</div>"
-    }
-
-    private static func text(_ value: JSONValue?) -> String {
-        if case .string(let text) = value { return text }
-        return ""
-    }
-
-    private static func number(_ value: JSONValue?) -> String {
-        guard case .number(let number) = value else { return "0" }
-        return number.rounded() == number ? String(Int(number)) : String(number)
-    }
-
-    private static func strings(_ value: JSONValue?) -> [String] {
-        guard case .array(let items) = value else { return [] }
-        return items.map { text($0) }
     }
 
     private static let style = """

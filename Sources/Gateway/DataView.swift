@@ -3,7 +3,7 @@ import EdgeSystem
 /// The dashboard's "Data" section, from the `/_edge/data` document: each database with its
 /// tables' row counts and first rows, cache keys with their time to live, stored objects with
 /// their sizes, and each endpoint's `ctx.state`, every item with a reset that asks first.
-enum DataView {
+enum DataView: StatusPage {
     static func html(_ data: JSONValue) -> String {
         var html = "<section class=\"data\" id=\"data\"><h2>Data <span class=\"muted\">(.edge/data)</span></h2>"
         html += "<p id=\"data-result\" class=\"muted\"></p>"
@@ -96,18 +96,6 @@ enum DataView {
 
     private static func e(_ text: String) -> String { ErrorPage.escape(text) }
 
-    private static func text(_ value: JSONValue?) -> String {
-        if case .string(let text)? = value { return text }
-        return ""
-    }
-
-    private static func number(_ value: JSONValue?) -> String {
-        if case .number(let number)? = value {
-            return number.rounded() == number ? String(Int(number)) : String(number)
-        }
-        return "0"
-    }
-
     private static func count(_ value: JSONValue?, _ noun: String) -> String {
         let shown = number(value)
         return "\(shown) \(noun)\(shown == "1" ? "" : "s")"
@@ -116,11 +104,6 @@ enum DataView {
     private static func kib(_ value: JSONValue?) -> String {
         guard case .number(let bytes)? = value else { return "0 KiB" }
         return "\(Int((bytes / 1024).rounded(.up))) KiB"
-    }
-
-    private static func strings(_ value: JSONValue?) -> [String] {
-        guard case .array(let items)? = value else { return [] }
-        return items.map { text($0) }
     }
 
     private static func cell(_ value: JSONValue) -> String {

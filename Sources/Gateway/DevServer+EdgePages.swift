@@ -40,12 +40,17 @@ extension DevServer {
             return .now(Self.page(status().serialized, type: "application/json"), tag: "_edge")
         case "/_edge/", "/_edge":
             return .now(
-                Self.page(Dashboard.page(status: status(), data: dataDocument(), project: project), type: "text/html"),
+                Self.page(
+                    Dashboard.page(
+                        status: statusDocument(services: false).json, data: dataDocument(), project: project),
+                    type: "text/html"),
                 tag: "_edge")
         case "/_edge/fragment":
             return .now(
                 Self.page(
-                    Dashboard.fragment(status: status(), data: dataDocument(), project: project), type: "text/html"),
+                    Dashboard.fragment(
+                        status: statusDocument(services: false).json, data: dataDocument(), project: project),
+                    type: "text/html"),
                 tag: "_edge")
         case "/_edge/events":
             return eventStream()

@@ -15,10 +15,11 @@ extension DevServer {
         failure: String? = nil
     ) {
         guard let journal else { return }
-        let entry = JournalEntry(
+        var entry = JournalEntry(
             incoming, response, endpoint: endpoint, version: version, started: started, failure: failure)
-        let id = journal.record(entry)
-        if events.hasSubscribers, let kept = journal.entry(id) { events.publish(.request(kept.summaryJSON)) }
+        entry.id = journal.record(entry)
+        // The summary holds no bodies: the local copy says what the journal kept.
+        if events.hasSubscribers { events.publish(.request(entry.summaryJSON)) }
     }
 
     /// `GET /_edge/requests?endpoint=&status=&method=&limit=`: newest first.

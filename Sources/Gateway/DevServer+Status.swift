@@ -3,7 +3,9 @@ import Glibc
 
 extension DevServer {
     /// The `/_edge/status` document now.
-    package func statusDocument() -> StatusDocument {
+    /// `services` false leaves the services' summary empty: it inspects every database, cache
+    /// and storage folder, which the dashboard's pages get from the data document anyway.
+    package func statusDocument(services includeServices: Bool = true) -> StatusDocument {
         let (recordsByID, configuration, configurationError, libraries, graph) = state.withLock {
             ($0.records, $0.configuration, $0.configurationError, $0.libraries, $0.graph)
         }
@@ -50,7 +52,7 @@ extension DevServer {
         document.configuration = StatusDocument.Configuration(
             files: configuration.files, keys: configuration.values.keys.sorted(),
             error: configurationError.map(\.description))
-        document.services = servicesSummary()
+        if includeServices { document.services = servicesSummary() }
         return document
     }
 

@@ -115,6 +115,8 @@ extension HandlerCompiler {
         let steps = await buildSteps(
             frontends: [frontend], objects: [object], autolink: autolink, output: library, libraries: dependencies,
             soname: "lib\(moduleName).so")
+        _ = running.start()
+        defer { buildEnded() }
         let outcome = await runSteps(
             steps, log: log, temporary: temporary, started: start,
             folder: project.displayPath(project.libraryDirectory(name)),

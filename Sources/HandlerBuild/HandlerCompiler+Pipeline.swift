@@ -81,8 +81,8 @@ extension HandlerCompiler {
 
         let files = sources + [glue]
         let moduleName = Self.moduleName(endpointID, version: version)
-        let alone = runningCompiles.wrappingAdd(1, ordering: .relaxed).newValue == 1
-        defer { runningCompiles.wrappingSubtract(1, ordering: .relaxed) }
+        let alone = running.start()
+        defer { buildEnded() }
         let jobs = Self.frontendJobPlan(sources, glue: glue, jobs: alone ? frontendJobCount : 1)
         let frontends: [[String]]
         let objects: [String]
@@ -131,18 +131,23 @@ extension HandlerCompiler {
         }
     }
 
-    /// One step of a build: a tool of the toolchain and its arguments (as data, so the editor
-    /// integration can be told the same ones). `BuildStep.readAutolink` is done in-process.
-    struct BuildStep {
-        var tool: String
-        var arguments: [String]
+    /// A build counted by `running` ended: once none runs, the tool pool starts replacements
+    /// (never beside a build, which would lose a core to them).
+    nonisolated func buildEnded() {
+        if running.end() { tools?.refill() }
+    }
 
-        /// The tool name of the in-process step that writes the objects' autolink entries to a
-        /// response file (arguments: objects, `-o`, file), as `swift-autolink-extract` would.
-        static let readAutolink = "edge-dev:read-autolink-entries"
+    /// One step of a build, as data: a tool of the toolchain with its arguments, or the objects'
+    /// autolink entries written to a response file, which edge-dev does in-process (as
+    /// `swift-autolink-extract` would, without its process).
+    enum BuildStep {
+        case tool(String, arguments: [String])
+        case readAutolink(objects: [String], into: String)
 
-        static func autolink(_ objects: [String], into file: String) -> BuildStep {
-            BuildStep(tool: readAutolink, arguments: objects + ["-o", file])
+        /// The tool it runs; nil for the in-process step.
+        var tool: String? {
+            if case .tool(let tool, _) = self { return tool }
+            return nil
         }
     }
 
@@ -169,12 +174,7 @@ extension HandlerCompiler {
         let scratch = FilePath.join(project.edgeDirectory, "tmp")
         try? FilePath.createDirectories(scratch)
         let stepLog = FilePath.join(scratch, "step-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).log")
-        tools?.buildStarted()
-        defer {
-            try? FilePath.write(output, to: log)
-            // Replacements start once the builds are done, not beside them.
-            tools?.buildEnded()
-        }
+        defer { try? FilePath.write(output, to: log) }
         do {
             try prepare()
             for stage in stages {
@@ -195,9 +195,9 @@ extension HandlerCompiler {
                 if Task.isCancelled { return .superseded(output: output) }
                 let failed = results.filter { $0.1 != 0 }
                 guard failed.isEmpty else {
-                    let step = stage[failed[0].0]
+                    let tool = stage[failed[0].0].tool ?? "edge-dev"
                     let (_, status, text) = failed[0]
-                    if step.tool == toolchain.clang || FilePath.lastComponent(step.tool) == "ld.lld" {
+                    if tool == toolchain.clang || FilePath.lastComponent(tool) == "ld.lld" {
                         return .failed(output: output, diagnostics: [Self.linkFailure(text, status: status)])
                     }
                     // Jobs over the same files may each report one error: say it once.
@@ -206,7 +206,7 @@ extension HandlerCompiler {
                         found.append(diagnostic)
                     }
                     if !found.contains(where: { $0.severity == .error }) {
-                        let tool = FilePath.lastComponent(step.tool)
+                        let tool = FilePath.lastComponent(tool)
                         let tail = text.split(separator: "\n").suffix(5).joined(separator: "\n")
                         found.append(
                             Diagnostic(
@@ -243,23 +243,24 @@ extension HandlerCompiler {
     private nonisolated func runStep(_ step: BuildStep, log: String, temporary: String, started: UInt64)
         async throws -> (Int32, String)
     {
-        if step.tool == BuildStep.readAutolink {
+        guard case .tool(let tool, let arguments) = step else {
+            guard case .readAutolink(let objects, let file) = step else { return (0, "") }
             var entries: [String] = []
-            for object in step.arguments.dropLast(2) {
+            for object in objects {
                 for entry in try AutolinkEntries.read(object) where !entries.contains(entry) { entries.append(entry) }
             }
-            try FilePath.write(entries.joined(separator: "\n") + "\n", to: step.arguments.last!)
+            try FilePath.write(entries.joined(separator: "\n") + "\n", to: file)
             return (0, "")
         }
         defer { unlink(log) }
         let remaining = buildTimeout - Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- started))
         let status: Int32
-        if let held = tools?.take(step.tool) {
+        if let held = tools?.take(tool) {
             status = try await held.run(
-                step.arguments, outputFile: log, environment: ["TMPDIR": temporary], timeout: remaining)
+                arguments, outputFile: log, environment: ["TMPDIR": temporary], timeout: remaining)
         } else {
             status = try await Subprocess.run(
-                step.tool, step.arguments, outputFile: log, environment: ["TMPDIR": temporary], timeout: remaining)
+                tool, arguments, outputFile: log, environment: ["TMPDIR": temporary], timeout: remaining)
         }
         return (status, (try? FilePath.readText(log)) ?? "")
     }
@@ -311,8 +312,8 @@ extension HandlerCompiler {
         soname: String? = nil
     ) async -> [BuildStage] {
         [
-            frontends.map { BuildStep(tool: toolchain.swiftFrontend, arguments: $0) },
-            [.autolink(objects, into: autolink)],
+            frontends.map { .tool(toolchain.swiftFrontend, arguments: $0) },
+            [.readAutolink(objects: objects, into: autolink)],
             [
                 await linkStep(
                     objects: objects, autolink: autolink, output: output, libraries: libraries, soname: soname)
@@ -331,41 +332,39 @@ extension HandlerCompiler {
         objects: [String], autolink: String, output: String, libraries: [LibraryArtifact], soname: String? = nil
     ) async -> BuildStep {
         guard let linker = await linkerCommand() else {
-            return BuildStep(
-                tool: toolchain.clang,
+            return .tool(
+                toolchain.clang,
                 arguments: linkArguments(
                     objects: objects, autolink: autolink, output: output, libraries: libraries, soname: soname))
         }
         // One thread: a handler's few objects link faster than lld starts its thread pool (4-6 ms).
-        var inputs = ["--threads=1", "--build-id", "-z", "nodelete"]
-        for path in runPaths(libraries) { inputs += ["-rpath", path] }
-        if let soname { inputs.append("-soname=\(soname)") }
-        inputs += [toolchain.swiftrtObject] + objects + ["@\(autolink)"] + libraries.map(\.libraryPath)
-        inputs += ["-L", toolchain.runtimeLibraryDirectory, "-lswiftCore", "-L", sdk.libraryDirectory, "-lEdgeSDK"]
-        return BuildStep(tool: linker.linker, arguments: linker.arguments(inputs: inputs, output: output))
+        let inputs =
+            ["--threads=1"] + linkerFlags(libraries: libraries, soname: soname)
+            + linkInputs(objects: objects, autolink: autolink, libraries: libraries)
+        return .tool(linker.linker, arguments: linker.arguments(inputs: inputs, output: output))
     }
 
+    /// The link through clang (when the toolchain has no lld): the same flags, for the linker.
     package nonisolated func linkArguments(
         objects: [String], autolink: String, output: String, libraries: [LibraryArtifact] = [], soname: String? = nil
     ) -> [String] {
-        var arguments = [
-            "-shared",
-            "--target=\(toolchain.targetTriple)",
-            "-Xlinker", "--build-id",
-            "-Xlinker", "-z", "-Xlinker", "nodelete",
-        ]
-        for path in runPaths(libraries) { arguments += ["-Xlinker", "-rpath", "-Xlinker", path] }
-        if let soname { arguments += ["-Xlinker", "-soname=\(soname)"] }
-        arguments += [toolchain.swiftrtObject] + objects + ["@\(autolink)"]
-        arguments += libraries.map(\.libraryPath)
-        arguments += [
-            "-L", toolchain.runtimeLibraryDirectory,
-            "-lswiftCore",
-            "-L", sdk.libraryDirectory,
-            "-lEdgeSDK",
-            "-o", output,
-        ]
-        return arguments
+        ["-shared", "--target=\(toolchain.targetTriple)"]
+            + linkerFlags(libraries: libraries, soname: soname).flatMap { ["-Xlinker", $0] }
+            + linkInputs(objects: objects, autolink: autolink, libraries: libraries) + ["-o", output]
+    }
+
+    /// What every library's link says to the linker: a build id, never unloaded, where its
+    /// libraries are, and a shared module's SONAME.
+    private nonisolated func linkerFlags(libraries: [LibraryArtifact], soname: String?) -> [String] {
+        ["--build-id", "-z", "nodelete"] + runPaths(libraries).flatMap { ["-rpath", $0] }
+            + (soname.map { ["-soname=\($0)"] } ?? [])
+    }
+
+    /// What every library's link reads: the runtime's `swiftrt.o`, the objects, their autolink
+    /// entries, the shared modules, the Swift runtime and the SDK.
+    private nonisolated func linkInputs(objects: [String], autolink: String, libraries: [LibraryArtifact]) -> [String] {
+        [toolchain.swiftrtObject] + objects + ["@\(autolink)"] + libraries.map(\.libraryPath)
+            + ["-L", toolchain.runtimeLibraryDirectory, "-lswiftCore", "-L", sdk.libraryDirectory, "-lEdgeSDK"]
     }
 
     /// A failed link, in the linker's own words: clang's "linker command failed with exit code 1"

@@ -22,8 +22,8 @@ public actor HandlerCompiler {
     nonisolated let tools: ToolPool?
     /// How many frontend processes an endpoint's build runs at once, when it builds alone.
     nonisolated let frontendJobCount: Int
-    /// Endpoint compiles running now (a build alone may use every core).
-    nonisolated let runningCompiles = Atomic<Int>(0)
+    /// Endpoint and module builds running now.
+    nonisolated let running = RunningBuilds()
     /// The libraries' run paths when not the toolchain's, the SDK's and the modules' folders: a
     /// bundle's are relative to `$ORIGIN`, so the folder can be copied anywhere.
     public nonisolated let runPaths: [String]?
@@ -78,7 +78,7 @@ public actor HandlerCompiler {
             tools = ToolPool(
                 // One frontend more than a build runs at once: a module's dependents build
                 // side by side, a slot each, and the next one starts while the first links.
-                capacity: [toolchain.swiftFrontend: frontendJobCount + 1, linker: 2],
+                capacity: [toolchain.swiftFrontend: frontendJobCount + 1, linker: 2], builds: running,
                 buildShim: { [toolchain, project] in await PrespawnShim.build(toolchain, project: project) })
         }
     }
@@ -272,10 +272,7 @@ public actor HandlerCompiler {
             frontendArguments(sources: [], moduleName: "", output: "", libraries: libraries).joined(separator: " "))
         hasher.combine(linkArguments(objects: [], autolink: "", output: "").joined(separator: " "))
         hasher.combine("linked by ld.lld directly, autolink entries read in-process")
-        for source in sources {
-            hasher.combine(project.displayPath(source))
-            hasher.combine((try? FilePath.readBytes(source)) ?? [])
-        }
+        for source in sources { hasher.combine(file: source, project: project) }
         return hasher.value
     }
 }

@@ -227,12 +227,9 @@ public struct BundleBuilder: Sendable {
     }
 
     private func toolchainVersion() async -> String {
-        let log = FilePath.join(project.edgeDirectory, "tmp/toolchain-version-\(getpid()).txt")
-        try? FilePath.createDirectories(FilePath.directory(of: log))
-        defer { unlink(log) }
-        _ = try? await Subprocess.run(toolchain.swiftFrontend, ["--version"], outputFile: log, timeout: .seconds(20))
-        let text = (try? FilePath.readText(log)) ?? ""
-        return text.split(separator: "\n").first.map(String.init) ?? "unknown"
+        let scratch = FilePath.join(project.edgeDirectory, "tmp")
+        try? FilePath.createDirectories(scratch)
+        return await toolchain.versionLine(scratch: scratch) ?? "unknown"
     }
 
     /// Removes `<prefix><pid>` folders in `folder` whose process is gone (a bundling stopped by
@@ -255,13 +252,5 @@ public struct BundleBuilder: Sendable {
 
     static func describe(_ result: BuildResult) -> String {
         result.diagnostics.filter { $0.severity == .error }.map { "  \($0.formatted)" }.joined(separator: "\n")
-    }
-}
-
-extension ContentHasher {
-    /// The file's place in the project and its bytes.
-    mutating func combine(file: String, project: Project) {
-        combine(project.displayPath(file))
-        combine((try? FilePath.readBytes(file)) ?? [])
     }
 }

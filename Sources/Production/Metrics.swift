@@ -1,4 +1,5 @@
 import EdgeSystem
+import Gateway
 import Synchronization
 
 /// What `/metrics` reports, in the Prometheus text exposition format (version 0.0.4): requests
@@ -38,8 +39,10 @@ public final class Metrics: Sendable {
     /// The method as a label: the standard ones, anything else `OTHER` (a client must not grow
     /// the exposition with made-up methods).
     public static func methodLabel(_ method: String) -> String {
-        ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(method) ? method : "OTHER"
+        standardMethods.contains(method) ? method : "OTHER"
     }
+
+    private static let standardMethods = Set(EndpointManifest.knownMethods)
 
     public func started() { inFlight.wrappingAdd(1, ordering: .relaxed) }
 

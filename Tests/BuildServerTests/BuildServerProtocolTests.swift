@@ -228,7 +228,7 @@ import Testing
             other,
         ])
         try #require(made.status == 0, "\(made.output)")
-        let theirs = await ToolchainCheck.versionLine(ofCompilerIn: other, scratch: scratch.root)
+        let theirs = await Toolchain.versionLine(ofCompilerIn: other, scratch: scratch.root)
         #expect(
             theirs == "Swift version 5.10 (swift-5.10-RELEASE)",
             "the fake compiler run by hand: \((try? runCommand([FilePath.join(other, "swift-frontend"), "--version"])).map { "\($0.status) \($0.output)" } ?? "cannot run")"

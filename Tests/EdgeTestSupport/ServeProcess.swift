@@ -139,27 +139,26 @@ package func spawnProcess(
     _ words: [String], output: String, directory: String? = nil, environment: [String: String] = [:],
     handOver: Int32? = nil
 ) throws -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    if let handOver { posix_spawn_file_actions_adddup2(&actions, handOver, 3) }
-    return try spawn(words, actions: &actions, directory: directory, environment: environment)
+    let words = inDirectory(words, directory)
+    return try Subprocess.spawn(
+        words[0], Array(words.dropFirst()), outputFile: output, overrides: environment, handOver: handOver)
 }
 
-/// `posix_spawn` of `words` with `actions`, in `directory` when given, with this process's
-/// environment plus `environment`: the one way tests start processes.
+/// `words`, started in `directory` when given: posix_spawn has no portable "start in this
+/// folder", so the shell changes to it.
+private func inDirectory(_ words: [String], _ directory: String?) -> [String] {
+    guard let directory else { return words }
+    return ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + words
+}
+
+/// `posix_spawn` of `words` with file actions of the caller's own (pipes, say), in `directory`
+/// when given, with this process's environment plus `environment`. Output to a file goes
+/// through `spawnProcess` (edge-dev's own `Subprocess.spawn`).
 package func spawn(
     _ words: [String], actions: inout posix_spawn_file_actions_t, directory: String? = nil,
     environment: [String: String] = [:]
 ) throws -> pid_t {
-    var words = words
-    if let directory {
-        // posix_spawn has no portable "start in this folder": let the shell change to it.
-        words = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + words
-    }
+    let words = inDirectory(words, directory)
     let argv = words.map { strdup($0) } + [nil]
     var env: [String] = []
     var index = 0

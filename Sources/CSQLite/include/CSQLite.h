@@ -36,13 +36,11 @@ const char *edge_sqlite_libversion(void);
 int edge_sqlite_open(const char *path, edge_sqlite3 **db, int flags);
 int edge_sqlite_close(edge_sqlite3 *db);
 int edge_sqlite_busy_timeout(edge_sqlite3 *db, int milliseconds);
-int edge_sqlite_exec(edge_sqlite3 *db, const char *sql);
 const char *edge_sqlite_errmsg(edge_sqlite3 *db);
 int edge_sqlite_extended_errcode(edge_sqlite3 *db);
 /// The byte offset in the SQL of the last error, or -1 (SQLite before 3.38 never knows).
 int edge_sqlite_error_offset(edge_sqlite3 *db);
 int edge_sqlite_changes(edge_sqlite3 *db);
-int64_t edge_sqlite_last_insert_rowid(edge_sqlite3 *db);
 int edge_sqlite_get_autocommit(edge_sqlite3 *db);
 
 /// Prepares the first statement of `sql` (`length` bytes); `tail` is set to the byte offset

@@ -33,15 +33,27 @@ enum AccessLog {
         method: String, target: String, status: Int, started: UInt64, requestID: String?, tag: String?,
         to out: inout [UInt8]
     ) {
+        // Written field by field into the loop's buffer, as the text line is: no object built.
         let micros = (MonotonicClock.nanoseconds() &- started) / 1000
-        var fields: [(String, JSONValue)] = [
-            ("time", .string(ISOTime.format(Int(time(nil))))), ("method", .string(method)),
-            ("target", .string(target)), ("status", JSONValue(status)), ("ms", JSONValue(Double(micros) / 1000)),
-        ]
-        if let requestID { fields.append(("requestID", .string(requestID))) }
-        if let tag { fields.append(("tag", .string(tag))) }
-        out.append(contentsOf: JSONValue.object(fields).serialized.utf8)
-        out.append(0x0A)
+        out.append(contentsOf: #"{"time":""#.utf8)
+        out.append(contentsOf: ISOTime.format(Int(time(nil))).utf8)
+        out.append(contentsOf: #"","method":"#.utf8)
+        out.append(contentsOf: JSONValue.quoted(method).utf8)
+        out.append(contentsOf: #","target":"#.utf8)
+        out.append(contentsOf: JSONValue.quoted(target).utf8)
+        out.append(contentsOf: #","status":"#.utf8)
+        out.append(contentsOf: String(status).utf8)
+        out.append(contentsOf: #","ms":"#.utf8)
+        out.append(contentsOf: JSONValue(Double(micros) / 1000).serialized.utf8)
+        if let requestID {
+            out.append(contentsOf: #","requestID":"#.utf8)
+            out.append(contentsOf: JSONValue.quoted(requestID).utf8)
+        }
+        if let tag {
+            out.append(contentsOf: #","tag":"#.utf8)
+            out.append(contentsOf: JSONValue.quoted(tag).utf8)
+        }
+        out.append(contentsOf: "}\n".utf8)
     }
 
     static func code(_ status: Int) -> String {

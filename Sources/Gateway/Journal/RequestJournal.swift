@@ -36,7 +36,8 @@ public struct JournalEntry: Sendable {
     /// What the entry costs the journal's byte budget.
     var bytes: Int {
         body.count + responseBody.count + target.utf8.count + 256
-            + (headers + responseHeaders).reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+            + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+            + responseHeaders.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
     }
 }
 

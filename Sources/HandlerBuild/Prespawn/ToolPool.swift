@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// A build takes one per step when one is ready and starts the tool as before when none is; the
 /// pool is filled again when no build runs, so a replacement's start never competes with a
-/// build (on two cores a shared module's three dependents build two at a time). A held process costs about 6 MB of private memory (`swift-frontend`;
-/// `ld.lld` about 3 MB), the rest of its 50 MB is the page cache every compile shares.
+/// build. A held process costs about 6 MB of private memory (`swift-frontend`; `ld.lld` about
+/// 3 MB), the rest of its 50 MB is the page cache every compile shares.
 final class ToolPool: Sendable {
     private struct State {
         var shim: String?
@@ -17,17 +17,18 @@ final class ToolPool: Sendable {
         var held: [String: [PrespawnedProcess]] = [:]
         var filling = false
         var closed = false
-        /// Builds running now: the pool is filled only when none is.
-        var builds = 0
     }
 
     private let state = Mutex(State())
     /// How many of each tool to keep: as many frontends as a build runs at once, one linker.
     let capacity: [String: Int]
     private let buildShim: @Sendable () async -> String?
+    /// The compiler's builds: the pool is filled only when none runs.
+    private let builds: RunningBuilds
 
-    init(capacity: [String: Int], buildShim: @escaping @Sendable () async -> String?) {
+    init(capacity: [String: Int], builds: RunningBuilds, buildShim: @escaping @Sendable () async -> String?) {
         self.capacity = capacity
+        self.builds = builds
         self.buildShim = buildShim
     }
 
@@ -68,23 +69,11 @@ final class ToolPool: Sendable {
     /// How many of `tool` are held now.
     func heldCount(_ tool: String) -> Int { state.withLock { $0.held[tool]?.count ?? 0 } }
 
-    /// A build starts: no replacement starts until every build running has ended.
-    func buildStarted() { state.withLock { $0.builds += 1 } }
-
-    /// A build ended: the pool is filled again once no build runs.
-    func buildEnded() {
-        let idle = state.withLock { state -> Bool in
-            state.builds -= 1
-            return state.builds == 0
-        }
-        if idle { refill() }
-    }
-
     /// Starts processes up to capacity, in the background (the first time after building the
     /// shim), unless a build is running.
     func refill() {
         let go = state.withLock { state -> Bool in
-            guard !state.filling, !state.closed, !state.shimFailed, state.builds == 0 else { return false }
+            guard !state.filling, !state.closed, !state.shimFailed, builds.isIdle else { return false }
             state.filling = true
             return true
         }
@@ -108,7 +97,7 @@ final class ToolPool: Sendable {
     private func fill(_ shim: String) {
         for (tool, wanted) in capacity {
             // A build that starts meanwhile gets the ones started so far, not the CPU for more.
-            while state.withLock({ !$0.closed && $0.builds == 0 && ($0.held[tool]?.count ?? 0) < wanted }) {
+            while builds.isIdle && state.withLock({ !$0.closed && ($0.held[tool]?.count ?? 0) < wanted }) {
                 guard let process = try? PrespawnedProcess(executable: tool, shim: shim) else { return }
                 let kept = state.withLock { state -> Bool in
                     guard !state.closed else { return false }

@@ -83,18 +83,6 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// Forgets what memory holds and reads the backend again (after `edge-dev state reset`).
-    public func reload() throws(HandlerError) {
-        guard let backend else { return }
-        let stored = try backend.load()
-        values.withLock { values in
-            values.removeAll()
-            for (key, bytes) in stored {
-                values[key] = Entry(bytes: bytes, version: writes.add(1, ordering: .relaxed).newValue)
-            }
-        }
-    }
-
     /// Reads the value under `key` (or `initial` when there is none), lets `body` change it, and
     /// stores the result, as one atomic step: concurrent requests never lose each other's updates.
     ///
