@@ -74,33 +74,22 @@ extension DevServer {
         -> Reply
     {
         let handler = requestGuard.handler
-        let started = MonotonicClock.nanoseconds()
-        // A handler that overran its timeout answers late, after the 504: one entry per request.
-        let journaled = OnceFlag()
-        if endpoint.isExample { _ = journaled.claim() }
-        return .later(
-            Reply.Deferred(
-                tag: endpoint.isExample ? "example \(handler.tag)" : handler.tag, timeout: handlerTimeout,
-                work: {
-                    let response = await self.call(requestGuard, request, endpoint)
-                    if journaled.claim() {
-                        self.journal(
-                            incoming, response, endpoint: handler.endpointID, version: handler.version, started: started
-                        )
-                    }
-                    return response
-                },
-                failure: { failure in
-                    requestGuard.release()
-                    let response = self.failed(handler, failure, incoming, reclaiming: endpoint.services)
-                    if journaled.claim() {
-                        self.journal(
-                            incoming, response, endpoint: handler.endpointID, version: handler.version,
-                            started: started,
-                            failure: Self.describe(failure))
-                    }
-                    return response
-                }))
+        var deferred = Reply.Deferred(
+            tag: endpoint.isExample ? "example \(handler.tag)" : handler.tag, timeout: handlerTimeout,
+            work: { await self.call(requestGuard, request, endpoint) },
+            failure: { failure in
+                requestGuard.release()
+                return self.failed(handler, failure, incoming, reclaiming: endpoint.services)
+            })
+        // Journaled once, with the answer the client got (example runs are not journaled).
+        if !endpoint.isExample {
+            deferred.finished = { response, failure, started in
+                self.journal(
+                    incoming, response, endpoint: handler.endpointID, version: handler.version, started: started,
+                    failure: failure.map(Self.describe))
+            }
+        }
+        return .later(deferred)
     }
 
     /// The handler's answer through the registry (which releases the guard), with the
@@ -222,10 +211,4 @@ extension DevServer {
     func withLiveReload(_ response: Response, _ id: String, version: Int, _ endpoint: Endpoint) -> Response {
         endpoint.liveReload ? LiveReload.inject(into: response, endpoint: id, version: version) : response
     }
-}
-
-/// True for the first `claim()` only, from any thread.
-final class OnceFlag: Sendable {
-    private let done = Atomic<Bool>(false)
-    func claim() -> Bool { !done.exchange(true, ordering: .acquiringAndReleasing) }
 }

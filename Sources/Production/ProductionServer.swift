@@ -74,44 +74,40 @@ public final class ProductionServer: HTTPResponder, Sendable {
             guard case .found(let id, _) = match else { return (match, nil) }
             return (match, state.endpoints[id])
         }
-        let started = MonotonicClock.nanoseconds()
         switch match {
         case .notFound:
-            return answer(.error(.notFound("no route for \(request.path)")), incoming, started)
+            return answer(.error(.notFound("no route for \(request.path)")), incoming)
         case .methodNotAllowed(let allowed):
             var response = Response.error(
                 .methodNotAllowed("\(incoming.wireMethod) is not allowed for \(request.path)"))
             response.headers.set("Allow", allowed.joined(separator: ", "))
-            return answer(response, incoming, started)
+            return answer(response, incoming)
         case .found(let id, let parameters):
             guard let served, let requestGuard = registry.acquireRequest(id) else {
-                return answer(.error(.serviceUnavailable("endpoint '\(id)' is not loaded")), incoming, started)
+                return answer(.error(.serviceUnavailable("endpoint '\(id)' is not loaded")), incoming)
             }
             var routed = request
             routed.pathParameters = parameters
-            return run(requestGuard, routed, served, incoming, started)
+            return run(requestGuard, routed, served, incoming)
         }
     }
 
-    private func answer(_ response: Response, _ incoming: IncomingRequest, _ started: UInt64) -> Reply {
+    /// An answer of the server's own (no handler ran): counted, without a latency.
+    private func answer(_ response: Response, _ incoming: IncomingRequest) -> Reply {
         metrics.finished(
-            endpoint: "", method: Metrics.methodLabel(incoming.wireMethod), status: response.status,
-            seconds: Double(MonotonicClock.nanoseconds() &- started) / 1e9, counted: false)
+            endpoint: "", method: Metrics.methodLabel(incoming.wireMethod), status: response.status, seconds: 0,
+            counted: false)
         return .now(response, tag: nil)
     }
 
     private func run(
-        _ requestGuard: RequestGuard, _ request: Request, _ served: Served, _ incoming: IncomingRequest,
-        _ started: UInt64
+        _ requestGuard: RequestGuard, _ request: Request, _ served: Served, _ incoming: IncomingRequest
     ) -> Reply {
         let handler = requestGuard.handler
         let id = handler.endpointID
         let method = Metrics.methodLabel(incoming.wireMethod)
         metrics.started()
         let metrics = metrics
-        // A handler that overran its timeout answers late, after the 504: counted once.
-        let once = CountedOnce()
-        @Sendable func seconds() -> Double { Double(MonotonicClock.nanoseconds() &- started) / 1e9 }
         return .later(
             Reply.Deferred(
                 tag: "\(id) v\(handler.version)", timeout: handlerTimeout,
@@ -119,31 +115,27 @@ public final class ProductionServer: HTTPResponder, Sendable {
                     let context = Context(
                         endpointID: id, version: handler.version, requestID: request.requestID, logSink: self.logSink,
                         state: served.store, env: served.env, services: self.services)
-                    let response = await self.registry.execute(requestGuard, context: context, request: request)
-                    if once.claim() {
-                        metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
-                        self.record(incoming, response, handler, started, failure: nil)
-                    }
-                    return response
+                    return await self.registry.execute(requestGuard, context: context, request: request)
                 },
                 failure: { failure in
                     requestGuard.release()
-                    let response: Response
                     switch failure {
                     case .crashed:
                         // Its thread is gone: a transaction it had open would hold the write lock.
                         self.services.reclaim(owner: request.requestID)
                         metrics.crashed(id)
-                        response = .error(.internal("internal error (request \(request.requestID))"))
+                        return .error(.internal("internal error (request \(request.requestID))"))
                     case .timedOut:
                         metrics.timedOut(id)
-                        response = Response(status: 504, body: Array("gateway timeout\n".utf8))
+                        return Response(status: 504, body: Array("gateway timeout\n".utf8))
                     }
-                    if once.claim() {
-                        metrics.finished(endpoint: id, method: method, status: response.status, seconds: seconds())
-                        self.record(incoming, response, handler, started, failure: "\(failure)")
-                    }
-                    return response
+                },
+                // Once, with the answer the client got (a handler past its timeout answers late).
+                finished: { response, failure, started in
+                    metrics.finished(
+                        endpoint: id, method: method, status: response.status,
+                        seconds: Double(MonotonicClock.nanoseconds() &- started) / 1e9)
+                    self.record(incoming, response, handler, started, failure: failure.map { "\($0)" })
                 }))
     }
 }
@@ -159,10 +151,4 @@ extension ProductionServer {
                 incoming, response, endpoint: handler.endpointID, version: handler.version, started: started,
                 failure: failure))
     }
-}
-
-/// Claimed once, by whichever of a request's answer and its failure comes first.
-final class CountedOnce: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func claim() -> Bool { !flag.exchange(true, ordering: .relaxed) }
 }

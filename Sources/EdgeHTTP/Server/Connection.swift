@@ -207,16 +207,19 @@ final class Connection: @unchecked Sendable {
         request.connection = nil
         var tag = pending.tag
         let response: Response
+        var failed: HandlerFailure?
         switch outcome {
         case .response(let answer):
             response = answer
         case .failure(let failure):
             response = request.failure(failure)
+            failed = failure
             switch failure {
             case .crashed: tag = (tag ?? "") + " crashed"
             case .timedOut: tag = (tag ?? "") + " timed out"
             }
         }
+        request.finished?(response, failed, pending.started)
         complete(response, head: pending.head, requestID: pending.requestID, tag: tag, started: pending.started)
         processRequests()
         // Reading stopped while the inbox was full; the socket may hold more, and no new edge

@@ -41,15 +41,22 @@ public enum Reply: Sendable {
         /// The answer when `work` trapped or timed out. Called once, on the loop thread, and
         /// never together with a response from `work`: it must release what `work` would have.
         public var failure: @Sendable (HandlerFailure) -> Response
+        /// Told once, on the loop thread, what the request was answered with: the response sent,
+        /// the failure when `work` trapped or timed out (a late answer from `work` after a 504
+        /// is not told), and when the server read the request (monotonic nanoseconds). Where
+        /// journals and metrics record it.
+        public var finished: (@Sendable (Response, HandlerFailure?, _ started: UInt64) -> Void)?
 
         public init(
             tag: String?, timeout: Duration?, work: @escaping @Sendable () async -> Response,
-            failure: @escaping @Sendable (HandlerFailure) -> Response
+            failure: @escaping @Sendable (HandlerFailure) -> Response,
+            finished: (@Sendable (Response, HandlerFailure?, _ started: UInt64) -> Void)? = nil
         ) {
             self.tag = tag
             self.timeout = timeout
             self.work = work
             self.failure = failure
+            self.finished = finished
         }
     }
 }

@@ -14,6 +14,7 @@ final class InFlightRequest: TaskExecutor, @unchecked Sendable {
     let deadline: UInt64
     let timeout: Duration?
     let failure: @Sendable (HandlerFailure) -> Response
+    let finished: (@Sendable (Response, HandlerFailure?, UInt64) -> Void)?
     /// Set on the loop thread; cleared once answered so a leaked request holds no connection.
     var connection: Connection?
     private let trapped = Atomic<Bool>(false)
@@ -23,6 +24,7 @@ final class InFlightRequest: TaskExecutor, @unchecked Sendable {
         self.connection = connection
         self.timeout = deferred.timeout
         self.failure = deferred.failure
+        self.finished = deferred.finished
         if let timeout = deferred.timeout {
             deadline = MonotonicClock.nanoseconds() &+ timeout.nanoseconds
         } else {
