@@ -156,6 +156,15 @@ public enum ExampleRunner {
         var status: Int
         var headers: [(String, String)]
         var body: [UInt8]
+        /// The body as JSON, parsed once for every jsonpath query; nil when it is not JSON.
+        let document: JSONValue?
+
+        init(status: Int, headers: [(String, String)], body: [UInt8]) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            document = try? JSONValue.parse(String(decoding: body, as: UTF8.self))
+        }
 
         func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
@@ -167,10 +176,8 @@ public enum ExampleRunner {
             case .header(let name): return header(name).map(Found.text)
             case .body: return .text(String(decoding: body, as: UTF8.self))
             case .jsonPath(let path):
-                guard let document = try? JSONValue.parse(String(decoding: body, as: UTF8.self)),
-                    let compiled = try? JSONPath(path, line: 0, file: "")
-                else { return nil }
-                return compiled.value(in: document).map(Found.json)
+                guard let document else { return nil }
+                return path.value(in: document).map(Found.json)
             }
         }
     }
@@ -178,10 +185,7 @@ public enum ExampleRunner {
     /// Why the assertion does not hold, or nil when it does.
     static func check(_ assertion: HurlFile.Assert, expected: HurlFile.Value?, _ answer: Answer) -> String? {
         let found = answer.evaluate(assertion.query)
-        if case .jsonPath = assertion.query, (try? JSONValue.parse(String(decoding: answer.body, as: UTF8.self))) == nil
-        {
-            return "the body is not JSON"
-        }
+        if case .jsonPath = assertion.query, answer.document == nil { return "the body is not JSON" }
         if assertion.predicate == .exists { return found == nil ? "nothing there" : nil }
         guard let found else { return "nothing there" }
         let actual = describe(found)

@@ -50,7 +50,8 @@ public struct HurlFile: Sendable, Equatable {
         case status
         case header(String)
         case body
-        case jsonPath(String)
+        /// Compiled once, when the file is read.
+        case jsonPath(JSONPath)
     }
 
     public struct Capture: Sendable, Equatable {

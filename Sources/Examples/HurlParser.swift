@@ -200,8 +200,7 @@ public enum HurlParser {
             let argument = String(rest[rest.index(after: rest.startIndex)..<end])
             rest = rest[rest.index(after: end)...]
             if word == "jsonpath" {
-                _ = try JSONPath(argument, line: line, file: path)
-                return .jsonPath(argument)
+                return .jsonPath(try JSONPath(argument, line: line, file: path))
             }
             return .header(argument)
         }

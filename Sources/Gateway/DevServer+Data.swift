@@ -121,12 +121,7 @@ extension DevServer {
         case .database:
             guard services.databaseNames().contains(name) else { return .failure(.notFound("no database '\(name)'")) }
             let outcome = services.resetDatabase(name)
-            if let failure = outcome?.failure {
-                report(
-                    .migrationFailed(database: name, file: failure.file, line: failure.line, message: failure.message))
-            } else if let applied = outcome?.applied, !applied.isEmpty {
-                report(.migrationsApplied(database: name, names: applied))
-            }
+            if let outcome { reportMigrations(name, outcome) }
             report(.handlerLog("edge-dev: database \(name) reset"))
             return .success("database \(name) reset (\(outcome?.applied.count ?? 0) migrations applied again)")
         case .cache:
@@ -139,16 +134,7 @@ extension DevServer {
             guard let store = state.withLock({ $0.records[name]?.store }) else {
                 return .failure(.notFound("no endpoint '\(name)'"))
             }
-            if let key {
-                guard store.keys.contains(key) else {
-                    return .failure(.notFound("no key '\(key)' in \(name)'s ctx.state"))
-                }
-                store.remove(key)
-                return .success("removed \(name)'s ctx.state key \(key)")
-            }
-            let count = store.keys.count
-            store.removeAll()
-            return .success("removed \(count) ctx.state key\(count == 1 ? "" : "s") of \(name)")
+            return store.reset(of: name, key: key)
         }
     }
 

@@ -192,11 +192,15 @@ extension DevServer {
     /// Applies new migrations (of every database, or of `database`), reporting each outcome.
     public func migrate(_ database: String? = nil) {
         for (name, outcome) in services.migrate(only: database).sorted(by: { $0.key < $1.key }) {
-            if !outcome.applied.isEmpty { report(.migrationsApplied(database: name, names: outcome.applied)) }
-            if let failure = outcome.failure {
-                report(
-                    .migrationFailed(database: name, file: failure.file, line: failure.line, message: failure.message))
-            }
+            reportMigrations(name, outcome)
+        }
+    }
+
+    /// What a migration run of database `name` did, as events: those applied, then a failure.
+    func reportMigrations(_ name: String, _ outcome: Migrations.Outcome) {
+        if !outcome.applied.isEmpty { report(.migrationsApplied(database: name, names: outcome.applied)) }
+        if let failure = outcome.failure {
+            report(.migrationFailed(database: name, file: failure.file, line: failure.line, message: failure.message))
         }
     }
 

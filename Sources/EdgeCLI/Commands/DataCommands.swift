@@ -90,21 +90,14 @@ public enum DataCommands {
         default:
             do {
                 let store = try StateStore(backend: services.stateBackend(endpoint: name).get())
-                if let key {
-                    guard store.keys.contains(key) else {
-                        HostLog.err(
-                            "error: no key '\(key)' in \(name)'s ctx.state (keys: \(store.keys.joined(separator: ", ")))\n"
-                        )
-                        return 1
-                    }
-                    store.remove(key)
-                    HostLog.line("removed \(name)'s ctx.state key \(key)")
-                } else {
-                    let count = store.keys.count
-                    store.removeAll()
-                    HostLog.line("removed \(count) ctx.state key\(count == 1 ? "" : "s") of \(name)")
+                switch store.reset(of: name, key: key) {
+                case .success(let said):
+                    HostLog.line(said)
+                    return 0
+                case .failure(let error):
+                    HostLog.err("error: \(error.message)\n")
+                    return 1
                 }
-                return 0
             } catch {
                 HostLog.err("error: \(error)\n")
                 return 1
