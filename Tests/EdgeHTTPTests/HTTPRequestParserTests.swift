@@ -243,6 +243,8 @@ import Testing
         #expect(!plain.keepAlive)
         let keepAlive = try Self.single("GET /old HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
         #expect(keepAlive.minorVersion == 0 && keepAlive.keepAlive)
+        let listed = try Self.single("GET /old HTTP/1.0\r\nConnection: TE,\tKeep-Alive \r\n\r\n")
+        #expect(listed.keepAlive)
         let withBody = try Self.single("POST /old HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi")
         #expect(withBody.bodyText == "hi" && !withBody.keepAlive)
     }
@@ -250,6 +252,9 @@ import Testing
     @Test(arguments: [
         ("Connection: close", false), ("Connection: Close", false), ("Connection: keep-alive, close", false),
         ("Connection: upgrade", true), ("Connection: keep-alive", true),
+        // A list with spaces, tabs, empty elements and mixed case, and the option in a second field.
+        ("Connection: upgrade ,,\t CLOSE ", false), ("Connection: upgrade\r\nConnection: close", false),
+        ("Connection: closed, x-close", true),
     ])
     func http11KeepsAliveUnlessTold(_ field: String, _ keepAlive: Bool) throws {
         let request = try Self.single("GET / HTTP/1.1\r\nHost: x\r\n\(field)\r\n\r\n")

@@ -71,9 +71,30 @@ extension StringProtocol {
 
 extension String {
     func equalsASCIICaseInsensitive(_ lowercase: String) -> Bool {
-        guard utf8.count == lowercase.utf8.count else { return false }
-        return zip(utf8, lowercase.utf8).allSatisfy { a, b in
+        utf8.equalsASCIICaseInsensitive(lowercase.utf8)
+    }
+}
+
+extension Collection<UInt8> {
+    /// True when these bytes are `lowercase` (given in lower case) in any ASCII case.
+    func equalsASCIICaseInsensitive(_ lowercase: some Collection<UInt8>) -> Bool {
+        guard count == lowercase.count else { return false }
+        return zip(self, lowercase).allSatisfy { a, b in
             a == b || (a >= 0x41 && a <= 0x5A && a | 0x20 == b)
         }
+    }
+}
+
+/// Calls `body` with each element of a comma-separated field value (RFC 9110 §5.6.1), spaces
+/// and tabs around it removed, empty elements skipped; no allocation.
+func forEachListElement<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes, _ body: (Bytes.SubSequence) -> Void) {
+    var rest = bytes[...]
+    while !rest.isEmpty {
+        let comma = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+        var element = rest[..<comma]
+        while let c = element.first, c == 0x20 || c == 0x09 { element = element.dropFirst() }
+        while let c = element.last, c == 0x20 || c == 0x09 { element = element.dropLast() }
+        if !element.isEmpty { body(element) }
+        rest = comma == rest.endIndex ? rest[comma...] : rest[rest.index(after: comma)...]
     }
 }

@@ -201,8 +201,8 @@ package struct HTTPRequestParser {
 
     private mutating func finish() -> Event {
         state = .head
-        let request = head!
-        head = nil
+        // Moved out, not copied: a copy would retain every string and array of the head.
+        let request = head.take()!
         let complete = body
         body = []
         return .request(request, body: complete)
@@ -256,9 +256,8 @@ package struct HTTPRequestParser {
     }
 
     private func parseHead(_ bytes: ArraySlice<UInt8>) throws(HTTPError) -> HTTPRequestHead {
-        // Every line ends in CRLF: a CR or LF anywhere else is an error (RFC 9112 §2.2).
-        var lines: [ArraySlice<UInt8>] = []
-        var lineStart = bytes.startIndex
+        // Every line ends in CRLF: a CR or LF anywhere else is an error (RFC 9112 §2.2). Checked
+        // over the whole head first, so the lines below split at every CR.
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let byte = bytes[index]
@@ -266,42 +265,42 @@ package struct HTTPRequestParser {
                 guard index + 1 < bytes.endIndex, bytes[index + 1] == 0x0A else {
                     throw HTTPError(400, "bare CR in request head")
                 }
-                lines.append(bytes[lineStart..<index])
                 index += 2
-                lineStart = index
                 continue
             }
             if byte == 0x0A { throw HTTPError(400, "bare LF in request head") }
             index += 1
         }
-        lines.append(bytes[lineStart..<bytes.endIndex])
 
-        let (method, target, minorVersion) = try parseRequestLine(lines[0])
+        var lineStart = bytes.startIndex
+        let requestLineEnd = bytes[lineStart...].firstIndex(of: 0x0D) ?? bytes.endIndex
+        let (method, target, minorVersion) = try parseRequestLine(bytes[lineStart..<requestLineEnd])
+        lineStart = requestLineEnd + 2
+        // The fields the server itself reads, noted as they go by: one pass, no lookups after.
+        var framingFields = FramingFields()
         var headers = HTTPHeaders()
-        for line in lines.dropFirst() {
+        while lineStart <= bytes.endIndex {
+            let lineEnd = bytes[lineStart...].firstIndex(of: 0x0D) ?? bytes.endIndex
+            let line = bytes[lineStart..<lineEnd]
+            lineStart = lineEnd + 2
             let (name, value) = try parseFieldLine(line, section: "header")
+            framingFields.note(name, value)
             headers.add(name, value)
             if headers.count > limits.maxHeaderCount {
                 throw HTTPError(431, "more than \(limits.maxHeaderCount) header fields")
             }
         }
 
-        if minorVersion == 1 {
-            let hosts = headers.values("Host")
-            guard hosts.count == 1 else {
-                throw HTTPError(400, hosts.isEmpty ? "missing Host header" : "more than one Host header")
-            }
+        if minorVersion == 1 && framingFields.hosts != 1 {
+            throw HTTPError(400, framingFields.hosts == 0 ? "missing Host header" : "more than one Host header")
         }
 
-        let framing = try framing(headers, minorVersion: minorVersion)
-        let connection = headers.values("Connection").flatMap { $0.split(separator: ",") }.map {
-            $0.trimmingCharacters().lowercased()
-        }
-        let keepAlive = minorVersion == 1 ? !connection.contains("close") : connection.contains("keep-alive")
+        let framing = try framing(framingFields, minorVersion: minorVersion)
+        let keepAlive = minorVersion == 1 ? !framingFields.connectionClose : framingFields.connectionKeepAlive
 
         var expectsContinue = false
-        if let expect = headers.first("Expect") {
-            guard expect.lowercased() == "100-continue" else {
+        if let expect = framingFields.expect {
+            guard expect.equalsASCIICaseInsensitive("100-continue") else {
                 throw HTTPError(417, "unsupported expectation '\(expect)'")
             }
             expectsContinue = minorVersion == 1 && framing != .none && framing != .length(0)
@@ -337,31 +336,38 @@ package struct HTTPRequestParser {
     }
 
     private func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPError) -> (String, String, Int) {
-        let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
+        // method SP request-target SP HTTP-version: exactly two spaces, nothing empty before them.
+        guard let firstSpace = line.firstIndex(of: 0x20),
+            let secondSpace = line[(firstSpace + 1)...].firstIndex(of: 0x20),
+            !line[(secondSpace + 1)...].contains(0x20), firstSpace > line.startIndex, secondSpace > firstSpace + 1
+        else {
             throw HTTPError(400, "malformed request line")
         }
-        guard parts[0].allSatisfy(isTokenByte) else { throw HTTPError(400, "invalid method") }
-        guard parts[1].allSatisfy(isTargetByte) else { throw HTTPError(400, "invalid character in request target") }
-        let version = String(decoding: parts[2], as: UTF8.self)
+        let method = line[line.startIndex..<firstSpace]
+        let target = line[(firstSpace + 1)..<secondSpace]
+        let version = line[(secondSpace + 1)...]
+        guard method.allSatisfy(isTokenByte) else { throw HTTPError(400, "invalid method") }
+        guard target.allSatisfy(isTargetByte) else { throw HTTPError(400, "invalid character in request target") }
         let minor: Int
-        switch version {
-        case "HTTP/1.1": minor = 1
-        case "HTTP/1.0": minor = 0
-        default:
-            let bytes = Array(parts[2])
+        if version.elementsEqual("HTTP/1.1".utf8) {
+            minor = 1
+        } else if version.elementsEqual("HTTP/1.0".utf8) {
+            minor = 0
+        } else {
+            let bytes = Array(version)
             let isVersion =
-                bytes.count == 8 && version.hasPrefix("HTTP/") && bytes[6] == UInt8(ascii: ".")
+                bytes.count == 8 && bytes[0..<5].elementsEqual("HTTP/".utf8) && bytes[6] == UInt8(ascii: ".")
                 && isDigit(bytes[5]) && isDigit(bytes[7])
+            let text = String(decoding: bytes, as: UTF8.self)
             throw isVersion
-                ? HTTPError(505, "HTTP version \(version) not supported") : HTTPError(400, "malformed HTTP version")
+                ? HTTPError(505, "HTTP version \(text) not supported") : HTTPError(400, "malformed HTTP version")
         }
-        return (String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self), minor)
+        return (String(decoding: method, as: UTF8.self), String(decoding: target, as: UTF8.self), minor)
     }
 
-    private func framing(_ headers: HTTPHeaders, minorVersion: Int) throws(HTTPError) -> HTTPRequestHead.Framing {
-        let transferEncodings = headers.values("Transfer-Encoding")
-        let lengths = headers.values("Content-Length")
+    private func framing(_ fields: FramingFields, minorVersion: Int) throws(HTTPError) -> HTTPRequestHead.Framing {
+        let transferEncodings = fields.transferEncodings
+        let lengths = fields.contentLengths
         if !transferEncodings.isEmpty {
             guard lengths.isEmpty else { throw HTTPError(400, "both Content-Length and Transfer-Encoding") }
             guard minorVersion == 1 else { throw HTTPError(400, "Transfer-Encoding in an HTTP/1.0 request") }
@@ -400,7 +406,7 @@ package struct HTTPRequestParser {
             guard method == "OPTIONS" else { throw HTTPError(400, "'*' target is only for OPTIONS") }
             return ("*", "")
         }
-        if !rest.hasPrefix("/") {
+        if rest.utf8.first != UInt8(ascii: "/") {
             // absolute-form: http://host[:port]/path?query
             let lower = rest.lowercased()
             guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
@@ -410,9 +416,10 @@ package struct HTTPRequestParser {
             rest = rest.firstIndex(where: { $0 == "/" || $0 == "?" }).map { rest[$0...] } ?? "/"
             if rest.hasPrefix("?") { rest = "/" + rest }
         }
-        let queryStart = rest.firstIndex(of: "?")
+        // Bytes, not Characters: the target is ASCII (checked), and this runs on every request.
+        let queryStart = rest.utf8.firstIndex(of: UInt8(ascii: "?"))
         let rawPath = queryStart.map { rest[..<$0] } ?? rest
-        let query = queryStart.map { rest[rest.index(after: $0)...] } ?? ""
+        let query = queryStart.map { rest[rest.utf8.index(after: $0)...] } ?? ""
         guard let path = Self.percentDecode(rawPath, plusAsSpace: false), !path.utf8.contains(0) else {
             throw HTTPError(400, "invalid percent-encoding in path")
         }
@@ -451,5 +458,38 @@ package struct HTTPRequestParser {
             }
         }
         return String(validating: bytes, as: UTF8.self)
+    }
+}
+
+/// The header fields that decide how a request is framed and whether its connection stays open,
+/// noted while the head is parsed so nothing looks them up afterwards.
+private struct FramingFields {
+    var hosts = 0
+    var contentLengths: [String] = []
+    var transferEncodings: [String] = []
+    var expect: String?
+    /// `Connection` names `close` / `keep-alive` (in any of its fields, any case).
+    var connectionClose = false
+    var connectionKeepAlive = false
+
+    mutating func note(_ name: String, _ value: String) {
+        // Told apart by length first: most fields are none of these five.
+        switch name.utf8.count {
+        case 4 where name.equalsASCIICaseInsensitive("host"):
+            hosts += 1
+        case 6 where name.equalsASCIICaseInsensitive("expect"):
+            if expect == nil { expect = value }
+        case 10 where name.equalsASCIICaseInsensitive("connection"):
+            forEachListElement(value.utf8) { option in
+                if option.equalsASCIICaseInsensitive("close".utf8) { connectionClose = true }
+                if option.equalsASCIICaseInsensitive("keep-alive".utf8) { connectionKeepAlive = true }
+            }
+        case 14 where name.equalsASCIICaseInsensitive("content-length"):
+            contentLengths.append(value)
+        case 17 where name.equalsASCIICaseInsensitive("transfer-encoding"):
+            transferEncodings.append(value)
+        default:
+            break
+        }
     }
 }
