@@ -25,7 +25,7 @@ extension DevServer {
         var isExample = false
     }
 
-    public func reply(to incoming: IncomingRequest) -> Reply {
+    public func reply(to incoming: consuming IncomingRequest) -> Reply {
         let path = incoming.request.path
         if path.hasPrefix("/_edge/") || path == "/_edge" {
             return answerInternal(incoming)
@@ -35,13 +35,9 @@ extension DevServer {
         }
         let (match, routed) = state.withLock { state -> (RouteTable.Match, Endpoint?) in
             let match = state.routes.match(method: incoming.request.method, path: path)
-            guard case .found(let id, _) = match, let record = state.records[id] else { return (match, nil) }
-            return (
-                match,
-                Endpoint(
-                    store: record.store, liveReload: liveReload && record.manifest?.liveReload != false,
-                    firstBuild: record.firstBuild, env: record.env)
-            )
+            guard case .found(let id, _) = match, var endpoint = state.routed[id] else { return (match, nil) }
+            endpoint.liveReload = endpoint.liveReload && liveReload
+            return (match, endpoint)
         }
         switch match {
         case .notFound:
@@ -52,42 +48,34 @@ extension DevServer {
             response.headers.set("Allow", allowed.joined(separator: ", "))
             return .now(response, tag: nil)
         case .found(let id, let parameters):
-            var request = incoming.request
-            request.pathParameters = parameters
+            incoming.request.pathParameters = parameters
             // Removed between routing and now: its state is gone with it.
             // Removed between routing and now: its own store still, so an answered write is kept.
             let endpoint =
                 routed ?? Endpoint(store: services.openStateStore(endpoint: id) ?? StateStore(), liveReload: liveReload)
             if let requestGuard = registry.acquireRequest(id) {
-                return run(requestGuard, request, endpoint, incoming)
+                return run(requestGuard, endpoint, incoming)
             }
-            return waitForFirstBuild(id, request, endpoint, incoming)
+            return waitForFirstBuild(id, incoming.request, endpoint, incoming)
         }
     }
 
     /// Calls the handler under the server's crash barrier and timeout. Whichever way the request
     /// ends, its guard is released (the registry on an answer, `failure` on a trap or a timeout;
     /// a second release counts nothing), so draining and `stats()` stay truthful.
-    func run(
-        _ requestGuard: RequestGuard, _ request: Request, _ endpoint: Endpoint, _ incoming: IncomingRequest
-    )
-        -> Reply
-    {
+    ///
+    /// `incoming.request` carries the path parameters. The three closures capture one
+    /// `HandlerCall`: one object per request instead of a copy of the request in each.
+    func run(_ requestGuard: RequestGuard, _ endpoint: Endpoint, _ incoming: consuming IncomingRequest) -> Reply {
+        let call = HandlerCall(server: self, requestGuard: requestGuard, endpoint: endpoint, incoming: incoming)
         let handler = requestGuard.handler
         var deferred = Reply.Deferred(
             tag: endpoint.isExample ? "example \(handler.tag)" : handler.tag, timeout: handlerTimeout,
-            work: { await self.call(requestGuard, request, endpoint) },
-            failure: { failure in
-                requestGuard.release()
-                return self.failed(handler, failure, incoming, reclaiming: endpoint.services)
-            })
+            work: { await call.server.call(call.requestGuard, call.incoming.request, call.endpoint) },
+            failure: { failure in call.failed(failure) })
         // Journaled once, with the answer the client got (example runs are not journaled).
         if !endpoint.isExample {
-            deferred.finished = { response, failure, started in
-                self.journal(
-                    incoming, response, endpoint: handler.endpointID, version: handler.version, started: started,
-                    failure: failure.map(Self.describe))
-            }
+            deferred.finished = { response, failure, started in call.journal(response, failure, started: started) }
         }
         return .later(deferred)
     }
@@ -210,5 +198,33 @@ extension DevServer {
     /// (`"liveReload": false`) for the endpoint.
     func withLiveReload(_ response: Response, _ id: String, version: Int, _ endpoint: Endpoint) -> Response {
         endpoint.liveReload ? LiveReload.inject(into: response, endpoint: id, version: version) : response
+    }
+}
+
+/// A request to a handler endpoint on its way through the crash barrier: what its work, its
+/// failure answer and its journal record need, held once.
+final class HandlerCall: Sendable {
+    let server: DevServer
+    let requestGuard: RequestGuard
+    let endpoint: DevServer.Endpoint
+    let incoming: IncomingRequest
+
+    init(server: DevServer, requestGuard: RequestGuard, endpoint: DevServer.Endpoint, incoming: IncomingRequest) {
+        self.server = server
+        self.requestGuard = requestGuard
+        self.endpoint = endpoint
+        self.incoming = incoming
+    }
+
+    func failed(_ failure: HandlerFailure) -> Response {
+        requestGuard.release()
+        return server.failed(requestGuard.handler, failure, incoming, reclaiming: endpoint.services)
+    }
+
+    func journal(_ response: Response, _ failure: HandlerFailure?, started: UInt64) {
+        let handler = requestGuard.handler
+        server.journal(
+            incoming, response, endpoint: handler.endpointID, version: handler.version, started: started,
+            failure: failure.map(DevServer.describe))
     }
 }

@@ -30,9 +30,14 @@ extension DevServer {
         }
     }
 
-    /// Makes `id`'s environment again from its manifest and the configuration (with the state lock held).
+    /// Makes `id`'s environment again from its manifest and the configuration, and what a request
+    /// routed to it reads (with the state lock held).
     static func refreshEnvironment(_ id: String, in state: inout State) {
-        let defaults = state.records[id]?.manifest?.env ?? [:]
-        state.records[id]?.env = state.configuration.environment(defaults: defaults)
+        guard let record = state.records[id] else { return }
+        let env = state.configuration.environment(defaults: record.manifest?.env ?? [:])
+        state.records[id]?.env = env
+        state.routed[id] = Endpoint(
+            store: record.store, liveReload: record.manifest?.liveReload != false, firstBuild: record.firstBuild,
+            env: env)
     }
 }

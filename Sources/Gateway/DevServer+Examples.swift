@@ -120,7 +120,8 @@ extension DevServer {
 
     /// A request of an example run: to the run's version, in its namespace.
     func answerExample(_ run: ExampleRun, _ incoming: IncomingRequest) -> Reply {
-        var request = incoming.request
+        var incoming = incoming
+        let request = incoming.request
         guard
             case .found(let id, let parameters) = state.withLock({
                 $0.routes.match(method: request.method, path: request.path)
@@ -128,7 +129,7 @@ extension DevServer {
         else {
             return .now(ErrorPage.response(.notFound("no route for \(request.path)"), for: incoming), tag: "example")
         }
-        request.pathParameters = parameters
+        incoming.request.pathParameters = parameters
         guard
             let handler = registry.keptVersion(
                 id, id == run.endpoint ? run.version : (registry.handler(for: id)?.version ?? -1))
@@ -141,6 +142,6 @@ extension DevServer {
         var endpoint = Endpoint(store: id == run.endpoint ? run.store : StateStore(), liveReload: false, env: env)
         endpoint.services = run.services
         endpoint.isExample = true
-        return self.run(handler.acquireForReplay(), request, endpoint, incoming)
+        return self.run(handler.acquireForReplay(), endpoint, incoming)
     }
 }

@@ -15,9 +15,9 @@ extension DevServer {
         failure: String? = nil
     ) {
         guard let journal else { return }
-        var entry = JournalEntry(
+        let entry = JournalEntry(
             incoming, response, endpoint: endpoint, version: version, started: started, failure: failure)
-        entry.id = journal.record(entry)
+        journal.record(entry)
         // The summary holds no bodies: the local copy says what the journal kept.
         if events.hasSubscribers { events.publish(.request(entry.summaryJSON)) }
     }

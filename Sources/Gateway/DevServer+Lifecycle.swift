@@ -49,7 +49,11 @@ extension DevServer {
 
     /// A removed `handlers/<id>/` folder: stop routing to it; its in-flight requests finish.
     public func endpointRemoved(_ id: String) {
-        guard state.withLock({ $0.records.removeValue(forKey: id) }) != nil else { return }
+        let removed = state.withLock { state in
+            state.routed[id] = nil
+            return state.records.removeValue(forKey: id)
+        }
+        guard removed != nil else { return }
         refreshRoutes()
         registry.remove(id, drainTimeout: drainTimeout)
         report(.endpointRemoved(endpoint: id))

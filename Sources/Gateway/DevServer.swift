@@ -86,6 +86,11 @@ public final class DevServer: HTTPResponder, Sendable {
 
     struct State: Sendable {
         var records: [String: Record] = [:]
+        /// Per endpoint, what a request routed to it needs (`liveReload` as its manifest says),
+        /// made again whenever its record's manifest or environment changes. Kept beside
+        /// `records` so that answering a request copies this, not the whole record: reading a
+        /// dictionary's value copies all of it, a dozen retains and releases per request.
+        var routed: [String: Endpoint] = [:]
         var routes = RouteTable()
         var configuration = ProjectConfiguration()
         /// Shared modules (`handlers/_lib/<Module>`) and who imports whom.

@@ -14,7 +14,7 @@ public struct OpsResponder: HTTPResponder {
 
     public init(server: ProductionServer) { self.server = server }
 
-    public func reply(to incoming: IncomingRequest) -> Reply {
+    public func reply(to incoming: consuming IncomingRequest) -> Reply {
         let request = incoming.request
         guard request.method == "GET" else {
             var response = Response.error(.methodNotAllowed("the ops listener answers GET only"))

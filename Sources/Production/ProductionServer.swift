@@ -67,7 +67,7 @@ public final class ProductionServer: HTTPResponder, Sendable {
 
     // MARK: - Answering
 
-    public func reply(to incoming: IncomingRequest) -> Reply {
+    public func reply(to incoming: consuming IncomingRequest) -> Reply {
         let request = incoming.request
         let (match, served) = state.withLock { state -> (RouteTable.Match, Served?) in
             let match = state.routes.match(method: request.method, path: request.path)

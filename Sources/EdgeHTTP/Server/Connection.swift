@@ -32,12 +32,28 @@ final class Connection: @unchecked Sendable {
     private var pending: Pending?
     private struct Pending {
         let request: InFlightRequest
-        let head: HTTPRequestHead
+        let head: Answering
         let requestID: String
         let tag: String?
         let started: UInt64
     }
     private lazy var peer = socket.peer
+
+    /// What answering a request needs of its head. The handler has the rest: keeping the whole
+    /// head here too would retain its headers and query a second time for every request.
+    private struct Answering {
+        let method: String
+        let target: String
+        let minorVersion: Int
+        let keepAlive: Bool
+
+        init(_ head: borrowing HTTPRequestHead) {
+            method = head.method
+            target = head.target
+            minorVersion = head.minorVersion
+            keepAlive = head.keepAlive
+        }
+    }
 
     init(socket: Socket, loop: EventLoop) {
         self.socket = socket
@@ -124,7 +140,8 @@ final class Connection: @unchecked Sendable {
                 refuse(error)
                 break
             }
-            switch event {
+            // Consumed: the request's head and body move into the request, not copied.
+            switch consume event {
             case .needMore:
                 guard reserveBody() else { return }
                 compactInbox()
@@ -162,14 +179,16 @@ final class Connection: @unchecked Sendable {
 
     // MARK: - Requests
 
-    private func dispatch(_ head: HTTPRequestHead, body: [UInt8]) {
+    private func dispatch(_ request: consuming HTTPRequestHead, body: consuming [UInt8]) {
         inFlight = true
         let started = MonotonicClock.nanoseconds()
         let requestID = loop.nextRequestID()
+        let head = Answering(request)
         let incoming = IncomingRequest(
             request: Request(
-                method: head.method == "HEAD" ? "GET" : head.method, path: head.path, queryItems: head.queryItems,
-                headers: head.headers, body: body, requestID: requestID, clientAddress: peer.address),
+                method: head.method == "HEAD" ? "GET" : head.method, path: request.path,
+                queryItems: request.queryItems, headers: request.headers, body: body, requestID: requestID,
+                clientAddress: peer.address),
             wireMethod: head.method, isLoopback: peer.isLoopback, target: head.target)
         switch loop.responder.reply(to: incoming) {
         case .now(let response, let tag):
@@ -202,8 +221,7 @@ final class Connection: @unchecked Sendable {
     /// The answer to the request in flight: its handler's response, or the failure answer when it
     /// trapped or timed out. Whichever comes first is sent; later ones are ignored.
     func answer(_ request: InFlightRequest, with outcome: InFlightRequest.Outcome) {
-        guard let pending, pending.request === request else { return }
-        self.pending = nil
+        guard self.pending?.request === request, let pending = self.pending.take() else { return }
         request.connection = nil
         var tag = pending.tag
         let response: Response
@@ -227,8 +245,7 @@ final class Connection: @unchecked Sendable {
         if readPaused && !inFlight && !isClosed { onReadable() }
     }
 
-    private func complete(_ response: Response, head: HTTPRequestHead, requestID: String, tag: String?, started: UInt64)
-    {
+    private func complete(_ response: Response, head: Answering, requestID: String, tag: String?, started: UInt64) {
         releaseBody()
         inFlight = false
         guard !isClosed else { return }
@@ -239,7 +256,7 @@ final class Connection: @unchecked Sendable {
 
     /// Encodes `response` for `head` (nil: a request the parser refused), logs it, and sends it.
     private func send(
-        _ response: Response, head: HTTPRequestHead?, keepAlive: Bool, requestID: String?, started: UInt64,
+        _ response: Response, head: Answering?, keepAlive: Bool, requestID: String?, started: UInt64,
         tag: String?, streaming: Bool = false
     ) {
         loop.encoder.encode(

@@ -63,5 +63,7 @@ public enum Reply: Sendable {
 
 /// What answers requests once the server has parsed them.
 public protocol HTTPResponder: Sendable {
-    func reply(to request: IncomingRequest) -> Reply
+    /// `consuming`: the server hands the request over, so a responder that keeps it (in the
+    /// task that answers it) moves it instead of retaining each of its strings and arrays.
+    func reply(to request: consuming IncomingRequest) -> Reply
 }
