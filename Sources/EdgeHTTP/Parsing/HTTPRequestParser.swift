@@ -107,16 +107,20 @@ package struct HTTPRequestParser {
                 scanned = 0
                 leadingEmptyLines = 0
                 trailerFields = 0
-                head = parsed
-                body = []
                 continueAnnounced = false
                 switch parsed.framing {
-                case .none: return finish()
+                case .none, .length(0):
+                    // Most requests: answered from here, the head never stored in the parser.
+                    return .request(parsed, body: [])
                 case .length(let count):
-                    if count == 0 { return finish() }
+                    head = parsed
+                    body = []
                     body.reserveCapacity(count)
                     state = .fixedBody(remaining: count)
-                case .chunked: state = .chunkSize
+                case .chunked:
+                    head = parsed
+                    body = []
+                    state = .chunkSize
                 }
             case .fixedBody(let remaining):
                 let available = min(remaining, buffer.count - start)
@@ -257,20 +261,24 @@ package struct HTTPRequestParser {
 
     private func parseHead(_ bytes: ArraySlice<UInt8>) throws(HTTPError) -> HTTPRequestHead {
         // Every line ends in CRLF: a CR or LF anywhere else is an error (RFC 9112 §2.2). Checked
-        // over the whole head first, so the lines below split at every CR.
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if byte == 0x0D {
-                guard index + 1 < bytes.endIndex, bytes[index + 1] == 0x0A else {
-                    throw HTTPError(400, "bare CR in request head")
+        // over the whole head first (on the raw bytes: no bounds check per byte), so the lines
+        // below split at every CR.
+        let bare: UInt8? = bytes.withUnsafeBufferPointer { raw in
+            var index = 0
+            while index < raw.count {
+                let byte = raw[index]
+                if byte == 0x0D {
+                    guard index + 1 < raw.count, raw[index + 1] == 0x0A else { return 0x0D }
+                    index += 2
+                } else if byte == 0x0A {
+                    return 0x0A
+                } else {
+                    index += 1
                 }
-                index += 2
-                continue
             }
-            if byte == 0x0A { throw HTTPError(400, "bare LF in request head") }
-            index += 1
+            return nil
         }
+        if let bare { throw HTTPError(400, bare == 0x0D ? "bare CR in request head" : "bare LF in request head") }
 
         var lineStart = bytes.startIndex
         let requestLineEnd = bytes[lineStart...].firstIndex(of: 0x0D) ?? bytes.endIndex

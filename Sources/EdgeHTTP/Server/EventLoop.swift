@@ -99,6 +99,13 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         isOwnThread && runState.load(ordering: .acquiring) & 1 == 0
     }
 
+    /// True inside a request's guarded job on the thread that owns the loop: what the job hands
+    /// the loop can wait in its request until the job returns (`runJobs` passes it on then),
+    /// without the remote queue's lock, closure and wake-up flag.
+    var isInOwnGuardedJob: Bool {
+        isOwnThread && runState.load(ordering: .acquiring) & 1 == 1
+    }
+
     /// True on the thread that runs the loop now (which may be in a handler job).
     private var isOwnThread: Bool { threadID.load(ordering: .acquiring) == UInt(pthread_self()) }
 
@@ -181,7 +188,12 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             guard
                 runState.compareExchange(expected: busy, desired: sequence << 1, ordering: .acquiringAndReleasing)
                     .exchanged
-            else { return false }
+            else {
+                // The barrier took the loop while the job ran: its answer goes to the new thread.
+                if let response = owner.takeHandedAnswer() { owner.deliverQueued(response) }
+                return false
+            }
+            if let response = owner.takeHandedAnswer() { owner.connection?.answer(owner, with: .response(response)) }
         }
     }
 

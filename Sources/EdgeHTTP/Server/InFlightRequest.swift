@@ -18,6 +18,9 @@ final class InFlightRequest: TaskExecutor, @unchecked Sendable {
     /// Set on the loop thread; cleared once answered so a leaked request holds no connection.
     var connection: Connection?
     private let trapped = Atomic<Bool>(false)
+    /// The handler's answer, left by `deliver` inside the request's own job on the loop's thread
+    /// and taken by `runJobs` right after that job, on the same thread.
+    private var handedAnswer: Response?
 
     init(loop: EventLoop, connection: Connection, deferred: Reply.Deferred) {
         self.loop = loop
@@ -42,8 +45,21 @@ final class InFlightRequest: TaskExecutor, @unchecked Sendable {
     func markTrapped() { trapped.store(true, ordering: .releasing) }
 
     /// The handler's own answer, at the end of the request's task. Inside the guarded job the
-    /// answer is only queued; the loop writes it after the job.
+    /// answer only waits; the loop writes it after the job, once it knows it still owns the
+    /// thread (the barrier may have taken the loop from it meanwhile).
     func deliver(_ response: Response) {
+        if loop.isInOwnGuardedJob {
+            handedAnswer = response
+        } else {
+            deliverQueued(response)
+        }
+    }
+
+    /// The answer `deliver` left during the job that just ran, if any.
+    func takeHandedAnswer() -> Response? { handedAnswer.take() }
+
+    /// Answers through the loop's queue (from another thread, or a job the loop moved away from).
+    func deliverQueued(_ response: Response) {
         loop.onLoopThread { self.connection?.answer(self, with: .response(response)) }
     }
 
