@@ -132,7 +132,9 @@ final class Connection: @unchecked Sendable {
     private func processRequests() {
         while !inFlight && !isClosed && !closeAfterWrite && stream == nil {
             if inboxStart == inbox.count && parser.isIdle { break }
-            if requestStarted == 0 { requestStarted = MonotonicClock.nanoseconds() }
+            // When the bytes being parsed came (the last read, or the write before them): what
+            // the header timeout counts from, without a clock read per request.
+            if requestStarted == 0 { requestStarted = lastActivity }
             let event: HTTPRequestParser.Event
             do {
                 event = try parser.next(inbox, start: &inboxStart)
@@ -206,7 +208,7 @@ final class Connection: @unchecked Sendable {
                 start(writer)
             }
         case .later(let deferred):
-            let request = InFlightRequest(loop: loop, connection: self, deferred: deferred)
+            let request = InFlightRequest(loop: loop, connection: self, deferred: deferred, started: started)
             pending = Pending(request: request, head: head, requestID: requestID, tag: deferred.tag, started: started)
             let work = deferred.work
             if loop.configuration.crashBarrier {

@@ -22,14 +22,16 @@ final class InFlightRequest: TaskExecutor, @unchecked Sendable {
     /// and taken by `runJobs` right after that job, on the same thread.
     private var handedAnswer: Response?
 
-    init(loop: EventLoop, connection: Connection, deferred: Reply.Deferred) {
+    /// `started`: when the server read the request (monotonic nanoseconds); the deadline counts
+    /// from it.
+    init(loop: EventLoop, connection: Connection, deferred: Reply.Deferred, started: UInt64) {
         self.loop = loop
         self.connection = connection
         self.timeout = deferred.timeout
         self.failure = deferred.failure
         self.finished = deferred.finished
         if let timeout = deferred.timeout {
-            deadline = MonotonicClock.nanoseconds() &+ timeout.nanoseconds
+            deadline = started &+ timeout.nanoseconds
         } else {
             deadline = 0
         }

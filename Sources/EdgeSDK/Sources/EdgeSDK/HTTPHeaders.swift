@@ -79,6 +79,8 @@ extension String {
     /// avoids the Unicode machinery of `lowercased()` on the request path.
     @usableFromInline
     func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        // Most names differ in length: told apart without reading a byte.
+        guard utf8.count == other.utf8.count else { return false }
         var lhs = self.utf8.makeIterator()
         var rhs = other.utf8.makeIterator()
         while true {
