@@ -75,10 +75,14 @@ public actor HandlerCompiler {
             tools = nil
         } else {
             let linker = FilePath.join(FilePath.directory(of: toolchain.clang), "ld.lld")
+            // A module's save builds the module, then its dependents side by side, a slot each,
+            // before the pool is filled again: enough of each tool for the module and one build
+            // per slot (cores + 1), so none of them starts a tool cold (with one frontend more
+            // than the frontend jobs and two linkers, one of three dependents' frontends and two
+            // of their linkers did). On two cores: 4 frontends and 4 linkers held, about 36 MB.
+            let held = max(builds, frontendJobCount) + 1
             tools = ToolPool(
-                // One frontend more than a build runs at once: a module's dependents build
-                // side by side, a slot each, and the next one starts while the first links.
-                capacity: [toolchain.swiftFrontend: frontendJobCount + 1, linker: 2], builds: running,
+                capacity: [toolchain.swiftFrontend: held, linker: held], builds: running,
                 buildShim: { [toolchain, project] in await PrespawnShim.build(toolchain, project: project) })
         }
     }

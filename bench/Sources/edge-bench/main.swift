@@ -142,6 +142,11 @@ func stringOption(_ name: String) -> String? {
     return arguments[index + 1]
 }
 
+/// Every value given for `name` (`--path /a --path /b`), in order.
+func stringOptions(_ name: String) -> [String] {
+    arguments.indices.dropLast().filter { arguments[$0] == name }.map { arguments[$0 + 1] }
+}
+
 func percentile(_ values: [Double], _ p: Double) -> Double {
     let sorted = values.sorted()
     guard !sorted.isEmpty else { return 0 }
@@ -155,7 +160,10 @@ func helloSource(_ body: String) -> String {
 /// `source` with its `let benchMark = ...` line saying `mark`.
 func withBenchMark(_ source: String, _ mark: String) -> String {
     source.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-        line.hasPrefix("let benchMark = ") ? "let benchMark = \"\(mark)\"" : String(line)
+        guard let keyword = ["let benchMark = ", "public let benchMark = "].first(where: { line.hasPrefix($0) }) else {
+            return String(line)
+        }
+        return "\(keyword)\"\(mark)\""
     }.joined(separator: "\n")
 }
 
@@ -183,7 +191,8 @@ func reloadBench() async throws {
     }
     let edits = option("--edits", default: 20)
     let gap = option("--gap-ms", default: 150)
-    let path = stringOption("--path") ?? "/hello"
+    // Several --path: the edit is live once every one of them answers it (a module's dependents).
+    let paths = stringOptions("--path").isEmpty ? ["/hello"] : stringOptions("--path")
     var latencies: [Double] = []
     var failures = 0
     let run = UInt64(MonotonicClock.nanoseconds() % 1_000_000)
@@ -196,12 +205,18 @@ func reloadBench() async throws {
         try FilePath.write(marked ? withBenchMark(original, body) : helloSource(body), to: file)
         let start = MonotonicClock.nanoseconds()
         var live = false
+        var waiting = paths[...]
         while MonotonicClock.milliseconds(since: start) < 10_000 {
-            if (try? LocalHTTPClient.get(port: port, path)) == body {
+            while let path = waiting.first, (try? LocalHTTPClient.get(port: port, path)) == body {
+                waiting = waiting.dropFirst()
+            }
+            if waiting.isEmpty {
                 live = true
                 break
             }
-            usleep(2000)  // gentle: faster polling steals CPU from the compiler on 2 cores
+            // Gentle, and in this process: faster polling (or a curl process per poll) steals CPU
+            // from the compiler on 2 cores.
+            usleep(2000)
         }
         if live { latencies.append(MonotonicClock.milliseconds(since: start)) } else { failures += 1 }
         usleep(UInt32(gap * 1000))
