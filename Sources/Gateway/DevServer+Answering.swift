@@ -82,7 +82,9 @@ extension DevServer {
 
     /// The handler's answer through the registry (which releases the guard), with the
     /// live-reload script when it is an HTML page.
-    func call(_ requestGuard: RequestGuard, _ request: Request, _ endpoint: Endpoint) async -> Response {
+    nonisolated(nonsending) func call(_ requestGuard: RequestGuard, _ request: Request, _ endpoint: Endpoint) async
+        -> Response
+    {
         let handler = requestGuard.handler
         let context = Context(
             endpointID: handler.endpointID, version: handler.version, requestID: request.requestID,

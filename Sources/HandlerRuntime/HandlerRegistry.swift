@@ -259,7 +259,9 @@ public final class HandlerRegistry: Sendable {
     /// This is the one way a handler runs. The server calls it inside its crash barrier and
     /// deadline: when the handler traps or overruns, the handler never returns here, and the
     /// server answers 500 or 504 and releases the guard itself (releasing twice is harmless).
-    public func execute(_ requestGuard: RequestGuard, context: Context, request: Request) async -> Response {
+    nonisolated(nonsending) public func execute(_ requestGuard: RequestGuard, context: Context, request: Request) async
+        -> Response
+    {
         defer { requestGuard.release() }
         let handler = requestGuard.handler
         return await handler.call(request, context: context.stamped(handler))

@@ -88,7 +88,7 @@ public final class LoadedHandler: Sendable {
 
     /// Calls the handler directly: no serialization, no IPC. Only the registry's `execute` calls
     /// it, so every call is counted on a request guard.
-    func call(_ request: Request, context: Context) async -> Response {
+    nonisolated(nonsending) func call(_ request: Request, context: Context) async -> Response {
         await entry.respond(to: request, context: context)
     }
 }

@@ -32,7 +32,10 @@ public final class HandlerEntry: Sendable {
 
     /// Runs the handler. A thrown `HandlerError` becomes its response; any other error a 500
     /// carrying the error's description.
-    public func respond(to request: Request, context: Context) async -> Response {
+    ///
+    /// `nonisolated(nonsending)`: it runs where the host calls it (the request's task), without
+    /// a hop of its own before the handler's.
+    nonisolated(nonsending) public func respond(to request: Request, context: Context) async -> Response {
         do {
             return try await function(context, request)
         } catch let error as HandlerError {
