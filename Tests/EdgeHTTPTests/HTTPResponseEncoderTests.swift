@@ -148,7 +148,7 @@ import Testing
         #expect(!text.split(separator: "\r\n").contains { $0.hasPrefix("Set-Cookie") })
     }
 
-    @Test(arguments: [0, 7, 10, 99, 12_345, 1_000_000])
+    @Test(arguments: [0, 7, 9, 10, 99, 100, 1_000, 12_345, 1_000_000])
     func theLengthIsTheBodySize(_ size: Int) {
         let text = Self.encode(Response(status: 200, body: [UInt8](repeating: 0x61, count: size)), includeBody: false)
         #expect(text.contains("\r\nContent-Length: \(size)\r\n"))

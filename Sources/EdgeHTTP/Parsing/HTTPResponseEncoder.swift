@@ -4,9 +4,7 @@ import Glibc
 /// Serializes responses: status line, the handler's fields, then `Content-Length`, `Date`,
 /// `Server` and, when closing, `Connection: close`.
 ///
-/// Fixed text is appended from `StaticString`s: their bytes are static, so no reference count is
-/// touched for them (a static array, or a literal's `utf8` view, costs a retain and a release
-/// each: fifteen per response, counted with uprobes).
+/// Fixed text is appended from `StaticString`s (`append(literal:)`), numbers without a string.
 package struct HTTPResponseEncoder {
     private var dateSecond = 0
     private var dateBytes: [UInt8] = []
@@ -22,7 +20,7 @@ package struct HTTPResponseEncoder {
     ) {
         let status = response.status
         out.append(literal: minorVersion == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        appendDecimal(status, to: &out)
+        out.append(decimal: status)
         out.append(0x20)
         out.append(contentsOf: HTTPStatus.reason(status).utf8)
         out.append(literal: "\r\n")
@@ -49,7 +47,7 @@ package struct HTTPResponseEncoder {
         let bodyAllowed = !(100...199).contains(status) && status != 204 && status != 304
         if bodyAllowed && !streaming {
             out.append(literal: "Content-Length: ")
-            appendDecimal(response.body.count, to: &out)
+            out.append(decimal: response.body.count)
             out.append(literal: "\r\n")
         }
         if let requestID {
@@ -81,35 +79,5 @@ package struct HTTPResponseEncoder {
             let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
             dateBytes = buffer[0..<count].map { UInt8(bitPattern: $0) }
         }
-    }
-
-    private func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        if value < 10 {
-            out.append(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8, UInt8, UInt8, UInt8, UInt8
-            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            while rest > 0 {
-                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            }
-            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
-        }
-    }
-}
-
-extension [UInt8] {
-    /// Appends the bytes of a literal, touching no reference count.
-    @inline(__always)
-    mutating func append(literal: StaticString) {
-        literal.withUTF8Buffer { append(contentsOf: $0) }
     }
 }

@@ -12,14 +12,15 @@ enum AccessLog {
         out.append(0x20)
         out.append(contentsOf: target.utf8)
         out.append(0x20)
-        out.append(contentsOf: String(status).utf8)
+        out.append(decimal: status)
         out.append(0x20)
-        out.append(contentsOf: String(micros / 1000).utf8)
+        out.append(decimal: Int(micros / 1000))
         if micros < 10_000 {
-            out.append(contentsOf: [UInt8(ascii: "."), UInt8(ascii: "0") + UInt8(micros % 1000 / 100)])
+            out.append(UInt8(ascii: "."))
+            out.append(UInt8(ascii: "0") + UInt8(micros % 1000 / 100))
             out.append(UInt8(ascii: "0") + UInt8(micros % 100 / 10))
         }
-        out.append(contentsOf: " ms".utf8)
+        out.append(literal: " ms")
         if let tag {
             out.append(0x20)
             out.append(contentsOf: tag.utf8)
