@@ -33,13 +33,6 @@ import Testing
         #expect(!options.release)
     }
 
-    /// The dev server leaves a core to the compiler and to clients on the same machine; never
-    /// fewer than one loop.
-    @Test(arguments: [(1, 1), (2, 1), (4, 3), (16, 15)])
-    func devServerLoopsLeaveACore(_ cores: Int, _ loops: Int) {
-        #expect(ServeCommand.devLoops(cores: cores) == loops)
-    }
-
     @Test func everyServeOptionIsRead() throws {
         let options = try Self.serve([
             "--handlers", "api", "--host=0.0.0.0", "--port", "0", "--release", "--drain-timeout", "2",

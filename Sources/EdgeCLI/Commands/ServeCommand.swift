@@ -48,16 +48,8 @@ public enum ServeCommand {
         range: 1...1000)
 
     public static let loops = Option<Int>(
-        "--loops", "N",
-        help:
-            "Event-loop threads serving connections; 0 chooses: one per core, less one in development (the compiler, the browser and load tools share the machine).",
-        default: 0, range: 0...256)
-
-    /// The dev server's loops by default: a core left to what shares a developer's machine. On
-    /// two cores with wrk on the same machine, one loop served 5% more requests than two with a
-    /// p50 latency 1.71x nginx's instead of 2.36x (bench/throughput, this machine); on more
-    /// cores one loop fewer costs little. `serve --bundle` keeps one per core.
-    public static func devLoops(cores: Int) -> Int { max(1, cores - 1) }
+        "--loops", "N", help: "Event-loop threads serving connections; 0 chooses from the cores.", default: 0,
+        range: 0...256)
 
     public static let bundle = Option<String?>(
         "--bundle", "DIR",
@@ -213,8 +205,7 @@ public enum ServeCommand {
         if let warning = project.skippedFoldersWarning() { HostLog.err(style.yellow("warning") + ": \(warning)\n") }
         EditorSetup.updateBuildServerFile(project)
 
-        var configuration = options.serverConfiguration
-        if options.loops == 0 { configuration.loops = Self.devLoops(cores: availableCores()) }
+        let configuration = options.serverConfiguration
         let server: HTTPServer
         do {
             server = try HTTPServer(configuration: configuration, responder: devServer, listener: listener)
