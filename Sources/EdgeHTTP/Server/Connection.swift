@@ -132,9 +132,7 @@ final class Connection: @unchecked Sendable {
     private func processRequests() {
         while !inFlight && !isClosed && !closeAfterWrite && stream == nil {
             if inboxStart == inbox.count && parser.isIdle { break }
-            // When the bytes being parsed came (the last read, or the write before them): what
-            // the header timeout counts from, without a clock read per request.
-            if requestStarted == 0 { requestStarted = lastActivity }
+            if requestStarted == 0 { requestStarted = MonotonicClock.nanoseconds() }
             let event: HTTPRequestParser.Event
             do {
                 event = try parser.next(inbox, start: &inboxStart)

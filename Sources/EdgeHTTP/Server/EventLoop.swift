@@ -139,6 +139,14 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
     }
 
+    /// Queues `body` for whichever thread runs the loop next and wakes it: from a thread the
+    /// barrier has just taken the loop from.
+    private func handOver(_ body: @escaping @Sendable () -> Void) {
+        remote.withLock { $0.work.append(body) }
+        hasRemoteJobs.store(true, ordering: .releasing)
+        wakeup.signal()
+    }
+
     /// The loop's own thread drains the remote queue right after the job it is in, so only other
     /// threads need to wake it.
     private func signalRemote() {
@@ -189,8 +197,12 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
                 runState.compareExchange(expected: busy, desired: sequence << 1, ordering: .acquiringAndReleasing)
                     .exchanged
             else {
-                // The barrier took the loop while the job ran: its answer goes to the new thread.
-                if let response = owner.takeHandedAnswer() { owner.deliverQueued(response) }
+                // The barrier took the loop while the job ran: its answer goes to the new thread,
+                // always through the queue (this thread may still read as the loop's own for a
+                // moment, until the barrier has written the new owner).
+                if let response = owner.takeHandedAnswer() {
+                    handOver { owner.connection?.answer(owner, with: .response(response)) }
+                }
                 return false
             }
             if let response = owner.takeHandedAnswer() { owner.connection?.answer(owner, with: .response(response)) }

@@ -60,8 +60,8 @@ final class InFlightRequest: TaskExecutor, @unchecked Sendable {
     /// The answer `deliver` left during the job that just ran, if any.
     func takeHandedAnswer() -> Response? { handedAnswer.take() }
 
-    /// Answers through the loop's queue (from another thread, or a job the loop moved away from).
-    func deliverQueued(_ response: Response) {
+    /// Answers through the loop: at once on its thread outside a job, otherwise queued.
+    private func deliverQueued(_ response: Response) {
         loop.onLoopThread { self.connection?.answer(self, with: .response(response)) }
     }
 

@@ -112,6 +112,7 @@ public final class RequestJournal: Sendable {
     /// Keeps `entry` (its id assigned here); returns the id.
     @discardableResult
     public func record(_ entry: JournalEntry) -> Int {
+        precondition(entry.id == 0, "a journal entry is recorded once")
         if entry.body.count > limits.maxBodyBytes { entry.body = Array(entry.body.prefix(limits.maxBodyBytes)) }
         if entry.responseBody.count > limits.maxBodyBytes {
             entry.responseBody = Array(entry.responseBody.prefix(limits.maxBodyBytes))
