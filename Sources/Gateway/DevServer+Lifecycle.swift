@@ -29,6 +29,7 @@ extension DevServer {
         await withTaskGroup(of: Void.self) { group in
             for id in endpointIDs { group.addTask { _ = await self.rebuild(id) } }
         }
+        await compiler.prepareForSaves()
     }
 
     /// A new `handlers/<id>/` folder (or its `src/`): register, route, build. For an endpoint

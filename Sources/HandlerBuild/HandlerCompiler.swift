@@ -79,8 +79,9 @@ public actor HandlerCompiler {
             // before the pool is filled again: enough of each tool for the module and one build
             // per slot (cores + 1), so none of them starts a tool cold (with one frontend more
             // than the frontend jobs and two linkers, one of three dependents' frontends and two
-            // of their linkers did). On two cores: 4 frontends and 4 linkers held, about 36 MB.
-            let held = max(builds, frontendJobCount) + 1
+            // of their linkers did). On two cores: 4 frontends and 4 linkers held, about 36 MB;
+            // never more than 5 of each (45 MB), however many cores.
+            let held = min(max(builds, frontendJobCount) + 1, 5)
             tools = ToolPool(
                 capacity: [toolchain.swiftFrontend: held, linker: held], builds: running,
                 buildShim: { [toolchain, project] in await PrespawnShim.build(toolchain, project: project) })
@@ -107,6 +108,15 @@ public actor HandlerCompiler {
         let task = Task { await self.performWarmUp() }
         warmUpTask = task
         return await task.value
+    }
+
+    /// Gets ready for the next save once the start's builds are done: the link line asked of
+    /// clang and the tool pool filled. Both happen after a build anyway; a start that reused
+    /// every build from the last run built nothing, and its first save paid for both (todos:
+    /// 289 ms with its frontends and linker started cold and `clang -###` asked, 225 warm).
+    public func prepareForSaves() async {
+        _ = await linkerCommand()
+        tools?.refill()
     }
 
     /// How to link without the clang driver, asked of clang once (`LinkerCommand`); nil: link
