@@ -62,6 +62,35 @@ enum AccessLog {
     }
 }
 
+/// A loop's access lines waiting for their `write(2)` (one per loop iteration).
+struct AccessLogBuffer {
+    let format: AccessLogFormat
+    private var bytes: [UInt8] = []
+
+    init(format: AccessLogFormat) { self.format = format }
+
+    var count: Int { bytes.count }
+
+    mutating func append(method: String, target: String, status: Int, started: UInt64, requestID: String?, tag: String?)
+    {
+        switch format {
+        case .text:
+            AccessLog.append(method: method, target: target, status: status, started: started, tag: tag, to: &bytes)
+        case .json:
+            AccessLog.appendJSON(
+                method: method, target: target, status: status, started: started, requestID: requestID, tag: tag,
+                to: &bytes)
+        }
+    }
+
+    /// Writes what is buffered to `fd` with the host log's `write(2)` (never stdio).
+    mutating func write(to fd: Int32) {
+        guard !bytes.isEmpty else { return }
+        bytes.withUnsafeBytes { HostLog.write($0, to: fd) }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
+
 extension String {
     func replacingSpaces() -> String { String(map { $0 == " " ? "_" : $0 }) }
 

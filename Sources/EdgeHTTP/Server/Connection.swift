@@ -39,22 +39,6 @@ final class Connection: @unchecked Sendable {
     }
     private lazy var peer = socket.peer
 
-    /// What answering a request needs of its head. The handler has the rest: keeping the whole
-    /// head here too would retain its headers and query a second time for every request.
-    private struct Answering {
-        let method: String
-        let target: String
-        let minorVersion: Int
-        let keepAlive: Bool
-
-        init(_ head: borrowing HTTPRequestHead) {
-            method = head.method
-            target = head.target
-            minorVersion = head.minorVersion
-            keepAlive = head.keepAlive
-        }
-    }
-
     init(socket: Socket, loop: EventLoop) {
         self.socket = socket
         self.loop = loop

@@ -41,8 +41,8 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private var acceptBackoff: AcceptBackoff
     private var connections: [Int32: Connection] = [:]
     private var lastSweep: UInt64 = 0
-    private var requestCounter: UInt64 = 0
-    private var logBuffer: [UInt8] = []
+    private var requestIDs: RequestIDs
+    private var accessLog: AccessLogBuffer
     var encoder = HTTPResponseEncoder()
     let scratch: UnsafeMutableRawBufferPointer
 
@@ -76,6 +76,8 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         bodyBudget = server.bodyBudget
         listenerFD = server.listener.fd
         acceptBackoff = AcceptBackoff(gate: server.acceptLogGate)
+        requestIDs = RequestIDs(loop: index)
+        accessLog = AccessLogBuffer(format: server.configuration.accessLogFormat)
         epoll = try Epoll(capacity: 512)
         wakeup = try EventFD()
         scratch = .allocate(byteCount: 64 * 1024, alignment: 16)
@@ -382,51 +384,17 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         for connection in Array(connections.values) { connection.checkTimeouts(now: now) }
     }
 
-    /// `<loop>-<counter in hex>`, formatted by hand: it runs for every request, and an id of up
-    /// to 15 bytes is a small string, kept inline without an allocation (interpolation builds
-    /// it through a heap buffer first).
-    func nextRequestID() -> String {
-        requestCounter &+= 1
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { buffer in
-            var count = 0
-            func digits(_ value: UInt64, radix: UInt64) {
-                let first = count
-                var rest = value
-                repeat {
-                    let digit = UInt8(rest % radix)
-                    buffer[count] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
-                    count += 1
-                    rest /= radix
-                } while rest > 0
-                buffer[first..<count].reverse()
-            }
-            digits(UInt64(index), radix: 10)
-            buffer[count] = UInt8(ascii: "-")
-            count += 1
-            digits(requestCounter, radix: 16)
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
-        }
-    }
+    func nextRequestID() -> String { requestIDs.next() }
 
     // MARK: - Log
 
     /// Appends to the loop's log buffer, written with one `write(2)` per loop iteration: never
     /// stdio, whose lock a crashed handler could hold.
     func logAccess(method: String, target: String, status: Int, started: UInt64, requestID: String?, tag: String?) {
-        switch configuration.accessLogFormat {
-        case .text:
-            AccessLog.append(method: method, target: target, status: status, started: started, tag: tag, to: &logBuffer)
-        case .json:
-            AccessLog.appendJSON(
-                method: method, target: target, status: status, started: started, requestID: requestID, tag: tag,
-                to: &logBuffer)
-        }
-        if logBuffer.count > 64 * 1024 { flushLog() }
+        accessLog.append(
+            method: method, target: target, status: status, started: started, requestID: requestID, tag: tag)
+        if accessLog.count > 64 * 1024 { flushLog() }
     }
 
-    private func flushLog() {
-        guard !logBuffer.isEmpty else { return }
-        logBuffer.withUnsafeBytes { HostLog.write($0, to: 1) }
-        logBuffer.removeAll(keepingCapacity: true)
-    }
+    private func flushLog() { accessLog.write(to: 1) }
 }
