@@ -18,15 +18,18 @@ import Testing
         let slow = Task {
             try await onThread { () -> Int in
                 let client = try RawHTTPClient(port: port)
-                try client.send("GET /slow?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
+                try client.send("GET /slow?ms=4000 HTTP/1.1\r\nHost: x\r\n\r\n")
                 return try client.read().status
             }
         }
         // SIGTERM only once the server is running the request (a fixed wait raced a loaded
-        // machine: the request had not been read yet, so it was an idle connection, closed).
+        // machine: the request had not been read yet, so it was an idle connection, closed). The
+        // handler runs 4 s: on a loaded CI machine one status request took over a second.
         let deadline = ContinuousClock.now + .seconds(20)
         while try JSONValue.parse(try serve.request("GET", "/_edge/status").text)["stats"]?["activeRequests"] != 1 {
-            guard ContinuousClock.now < deadline else { throw SystemError("the slow request never started", code: 0) }
+            guard ContinuousClock.now < deadline else {
+                throw SystemError("the slow request never started; serve's output:\n\(serve.log.suffix(3000))", code: 0)
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         let code = try await serve.terminate(SIGTERM)
