@@ -137,7 +137,12 @@ public struct Socket: Hashable, Sendable {
         }
         guard ok == 0 else { return ("unknown", false) }
         let (host, port, loopback) = Self.describe(storage)
-        return (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)", loopback)
+        return ("\(Self.urlHost(host)):\(port)", loopback)
+    }
+
+    /// `host` as it goes before `:port` in an address or a URL: an IPv6 address in brackets.
+    public static func urlHost(_ host: String) -> String {
+        host.contains(":") ? "[\(host)]" : host
     }
 
     private static func describe(_ storage: sockaddr_storage) -> (host: String, port: Int, isLoopback: Bool) {

@@ -56,7 +56,7 @@ extension DevServer {
             if let requestGuard = registry.acquireRequest(id) {
                 return run(requestGuard, endpoint, incoming)
             }
-            return waitForFirstBuild(id, incoming.request, endpoint, incoming)
+            return waitForFirstBuild(id, endpoint, incoming)
         }
     }
 
@@ -71,7 +71,7 @@ extension DevServer {
         let handler = requestGuard.handler
         var deferred = Reply.Deferred(
             tag: endpoint.isExample ? "example \(handler.tag)" : handler.tag, timeout: handlerTimeout,
-            work: { await call.server.call(call.requestGuard, call.incoming.request, call.endpoint) },
+            work: { await call.run() },
             failure: { failure in call.failed(failure) })
         // Journaled once, with the answer the client got (example runs are not journaled).
         if !endpoint.isExample {
@@ -94,9 +94,7 @@ extension DevServer {
     }
 
     /// No version is serving: wait for a first build still running, else explain why.
-    func waitForFirstBuild(
-        _ id: String, _ request: Request, _ endpoint: Endpoint, _ incoming: IncomingRequest
-    ) -> Reply {
+    func waitForFirstBuild(_ id: String, _ endpoint: Endpoint, _ incoming: IncomingRequest) -> Reply {
         let acquired = Mutex<RequestGuard?>(nil)
         return .later(
             Reply.Deferred(
@@ -110,7 +108,7 @@ extension DevServer {
                         return self.notServing(id, endpoint, incoming)
                     }
                     acquired.withLock { $0 = requestGuard }
-                    return await self.call(requestGuard, request, endpoint)
+                    return await self.call(requestGuard, incoming.request, endpoint)
                 },
                 failure: { failure in
                     guard let requestGuard = acquired.withLock({ $0 }) else {
@@ -216,6 +214,10 @@ final class HandlerCall: Sendable {
         self.requestGuard = requestGuard
         self.endpoint = endpoint
         self.incoming = incoming
+    }
+
+    nonisolated(nonsending) func run() async -> Response {
+        await server.call(requestGuard, incoming.request, endpoint)
     }
 
     func failed(_ failure: HandlerFailure) -> Response {

@@ -74,9 +74,8 @@ enum ProductionServe {
             HostLog.err("error: cannot listen on the ops address \(options.opsAddress): \(error)\n")
             return 1
         }
-        let host = options.host.contains(":") ? "[\(options.host)]" : options.host
-        HostLog.line("listening on http://\(host):\(publicServer.port)")
-        HostLog.line("ops on http://\(opsHost.contains(":") ? "[\(opsHost)]" : opsHost):\(ops.port)")
+        HostLog.line("listening on http://\(Socket.urlHost(options.host)):\(publicServer.port)")
+        HostLog.line("ops on http://\(Socket.urlHost(opsHost)):\(ops.port)")
         HostLog.line(
             "ready: \(manifest.endpoints.count) endpoints serving (\(Int(MonotonicClock.milliseconds(since: start))) ms)"
         )

@@ -214,7 +214,7 @@ public enum ServeCommand {
             HostLog.err("error: cannot listen on \(configuration.host):\(options.port): \(error)\n")
             return 1
         }
-        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        let host = Socket.urlHost(configuration.host)
         HostLog.line("listening on http://\(host):\(server.port)")
         devServer.listening(on: server.port)
         // At once, not after the first builds: other commands (`routes`, `db reset`, `clean`)

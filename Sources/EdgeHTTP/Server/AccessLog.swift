@@ -36,25 +36,25 @@ enum AccessLog {
     ) {
         // Written field by field into the loop's buffer, as the text line is: no object built.
         let micros = (MonotonicClock.nanoseconds() &- started) / 1000
-        out.append(contentsOf: #"{"time":""#.utf8)
+        out.append(literal: #"{"time":""#)
         out.append(contentsOf: ISOTime.format(Int(time(nil))).utf8)
-        out.append(contentsOf: #"","method":"#.utf8)
+        out.append(literal: #"","method":"#)
         out.append(contentsOf: JSONValue.quoted(method).utf8)
-        out.append(contentsOf: #","target":"#.utf8)
+        out.append(literal: #","target":"#)
         out.append(contentsOf: JSONValue.quoted(target).utf8)
-        out.append(contentsOf: #","status":"#.utf8)
-        out.append(contentsOf: String(status).utf8)
-        out.append(contentsOf: #","ms":"#.utf8)
+        out.append(literal: #","status":"#)
+        out.append(decimal: status)
+        out.append(literal: #","ms":"#)
         out.append(contentsOf: JSONValue(Double(micros) / 1000).serialized.utf8)
         if let requestID {
-            out.append(contentsOf: #","requestID":"#.utf8)
+            out.append(literal: #","requestID":"#)
             out.append(contentsOf: JSONValue.quoted(requestID).utf8)
         }
         if let tag {
-            out.append(contentsOf: #","tag":"#.utf8)
+            out.append(literal: #","tag":"#)
             out.append(contentsOf: JSONValue.quoted(tag).utf8)
         }
-        out.append(contentsOf: "}\n".utf8)
+        out.append(literal: "}\n")
     }
 
     static func code(_ status: Int) -> String {

@@ -136,23 +136,22 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         if isLoopThread {
             body()
         } else {
-            remote.withLock { $0.work.append(body) }
-            signalRemote()
+            queueRemote(body)
         }
     }
 
-    /// Queues `body` for whichever thread runs the loop next and wakes it: from a thread the
-    /// barrier has just taken the loop from.
-    private func handOver(_ body: @escaping @Sendable () -> Void) {
+    /// Queues `body` for the loop's thread. `wakeAlways`: from a thread the barrier has just
+    /// taken the loop from, which may still read as the loop's own for a moment.
+    private func queueRemote(_ body: @escaping @Sendable () -> Void, wakeAlways: Bool = false) {
         remote.withLock { $0.work.append(body) }
-        hasRemoteJobs.store(true, ordering: .releasing)
-        wakeup.signal()
+        signalRemote(wakeAlways: wakeAlways)
     }
 
     /// The loop's own thread drains the remote queue right after the job it is in, so only other
     /// threads need to wake it.
-    private func signalRemote() {
-        if !hasRemoteJobs.exchange(true, ordering: .acquiringAndReleasing) && !isOwnThread { wakeup.signal() }
+    private func signalRemote(wakeAlways: Bool = false) {
+        let first = !hasRemoteJobs.exchange(true, ordering: .acquiringAndReleasing)
+        if (first && !isOwnThread) || wakeAlways { wakeup.signal() }
     }
 
     private func takeRemoteJobs() {
@@ -203,7 +202,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
                 // always through the queue (this thread may still read as the loop's own for a
                 // moment, until the barrier has written the new owner).
                 if let response = owner.takeHandedAnswer() {
-                    handOver { owner.connection?.answer(owner, with: .response(response)) }
+                    queueRemote({ owner.connection?.answer(owner, with: .response(response)) }, wakeAlways: true)
                 }
                 return false
             }
