@@ -37,15 +37,17 @@ package enum Subprocess {
 
     /// Waits for the child `pid` to exit and returns its status, killing it past `timeout` (then
     /// `TimedOut` is thrown) or when the awaiting task is cancelled.
+    ///
+    /// Whether the child exited or was killed is settled once, while it is still unreaped: a kill
+    /// never reaches a reaped (possibly reused) pid, and a child that exited in time is never
+    /// reported as timed out because the awaiting task resumed late (a starved executor once made
+    /// a 150 ms compile "time out" at 30 s).
     static func wait(for pid: pid_t, timeout: Duration?) async throws -> Int32 {
         running.withLock { _ = $0.insert(pid) }
         defer { running.withLock { _ = $0.remove(pid) } }
-        let expired = Atomic<Bool>(false)
+        let outcome = Atomic<Outcome>(.running)
         let timer = timeout.map { timeout in
-            let item = DispatchWorkItem {
-                expired.store(true, ordering: .releasing)
-                kill(pid, SIGKILL)
-            }
+            let item = DispatchWorkItem { outcome.settle(.timedOut, killing: pid) }
             DispatchQueue.global().asyncAfter(
                 deadline: .now() + .nanoseconds(Int(min(timeout.nanoseconds, UInt64(Int.max)))), execute: item)
             return item
@@ -53,15 +55,28 @@ package enum Subprocess {
         let status = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
                 DispatchQueue.global().async {
+                    waitUntilExited(pid)
+                    outcome.settle(.exited, killing: nil)
                     continuation.resume(returning: waitForExit(pid))
                 }
             }
         } onCancel: {
-            kill(pid, SIGKILL)
+            outcome.settle(.cancelled, killing: pid)
         }
         timer?.cancel()
-        if expired.load(ordering: .acquiring) { throw TimedOut() }
+        if outcome.load(ordering: .acquiring) == .timedOut { throw TimedOut() }
         return status
+    }
+
+    /// How a waited-for child ended; the first to settle it wins.
+    enum Outcome: UInt8, AtomicRepresentable {
+        case running, exited, timedOut, cancelled
+    }
+
+    /// Blocks until `pid` has exited, leaving it unreaped (a zombie) so that its pid stays its own.
+    static func waitUntilExited(_ pid: pid_t) {
+        var info = siginfo_t()
+        _ = try? retryingOnInterrupt("waitid") { waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) }
     }
 
     /// This process's environment with `overrides` put in: `NAME=VALUE` strings.
@@ -125,5 +140,14 @@ package enum Subprocess {
         guard (try? retryingOnInterrupt("waitpid", { waitpid(pid, &status, 0) })) != nil else { return -1 }
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+}
+
+extension Atomic<Subprocess.Outcome> {
+    /// Records `outcome` if nothing was recorded yet and then sends `pid` SIGKILL when given.
+    fileprivate func settle(_ outcome: Subprocess.Outcome, killing pid: pid_t?) {
+        guard compareExchange(expected: .running, desired: outcome, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        if let pid { kill(pid, SIGKILL) }
     }
 }
