@@ -7,7 +7,7 @@ import Testing
 
 /// `edge-dev bsp` spoken to directly over its standard input and output, as sourcekit-lsp speaks
 /// to it: the protocol's answers, and the `buildTarget/didChange` it sends as files change.
-@Suite struct BuildServerProtocolTests {
+@Suite(.onOwnThreads) struct BuildServerProtocolTests {
     /// A running `edge-dev bsp`, initialized on a copy of the samples.
     /// Used by one thread at a time (the test's own, off the cooperative pool).
     final class Session: @unchecked Sendable {

@@ -7,7 +7,7 @@ import Testing
 
 /// The toolchain's real sourcekit-lsp on a copy of the samples, with `buildServer.json` written
 /// by `edge-dev editor`: what a developer sees in an editor.
-@Suite(.enabled(if: LanguageServerClient.executable != nil, "sourcekit-lsp not found next to swiftc"))
+@Suite(.onOwnThreads, .enabled(if: LanguageServerClient.executable != nil, "sourcekit-lsp not found next to swiftc"))
 struct EditorTests {
     /// A project with the given samples and `buildServer.json`, and sourcekit-lsp opened on it.
     final class Editor {

@@ -5,7 +5,7 @@ import EdgeTestSupport
 import Glibc
 import Testing
 
-@Suite struct CacheAndStorageTests {
+@Suite(.onOwnThreads) struct CacheAndStorageTests {
     static func services() throws -> (TestProject, ProjectServices) {
         let test = try TestProject()
         let project = test.project

@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// The database service on the real SQLite library, through the SDK's own API.
-@Suite struct DatabaseTests {
+@Suite(.onOwnThreads) struct DatabaseTests {
     final class Scratch: Sendable {
         let test: TestProject
         let services: ProjectServices

@@ -6,7 +6,7 @@ import Glibc
 import Testing
 
 /// The Hurl subset: what parses, what is refused with its line, and runs against a real server.
-@Suite struct HurlTests {
+@Suite(.onOwnThreads) struct HurlTests {
     @Test func everySupportedConstructParses() throws {
         let file = try HurlParser.parse(
             """

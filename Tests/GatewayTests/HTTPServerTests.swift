@@ -7,7 +7,7 @@ import Glibc
 import Synchronization
 import Testing
 
-@Suite struct HTTPServerTests {
+@Suite(.onOwnThreads) struct HTTPServerTests {
     @Test func routesMethodsHeadAndErrorPages() async throws {
         let server = try await TestServer(samples: ["hello", "echo", "todos"])
         defer { Task { await server.stop() } }

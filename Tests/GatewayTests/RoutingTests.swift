@@ -7,7 +7,7 @@ import HandlerBuild
 import HandlerRuntime
 import Testing
 
-@Suite struct RoutingTests {
+@Suite(.onOwnThreads) struct RoutingTests {
     func table(_ entries: [(String, String)]) throws -> RouteTable {
         let manifests = try entries.map { id, json in
             (

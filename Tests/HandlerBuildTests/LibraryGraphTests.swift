@@ -3,7 +3,7 @@ import EdgeTestSupport
 import HandlerBuild
 import Testing
 
-@Suite struct LibraryGraphTests {
+@Suite(.onOwnThreads) struct LibraryGraphTests {
     @Test func everyFormOfImportIsSeen() {
         let source = """
             import EdgeSDK

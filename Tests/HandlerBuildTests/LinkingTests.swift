@@ -6,7 +6,7 @@ import Testing
 
 /// The link without the drivers: autolink entries read in-process and `ld.lld` run directly, as
 /// clang said it would run it; the library loads and serves as before.
-@Suite struct LinkingTests {
+@Suite(.onOwnThreads) struct LinkingTests {
     @Test func handlersAreLinkedByLLDDirectlyAndLoad() async throws {
         let test = try TestProject(samples: ["todos"])
         let result = try await test.build("todos")

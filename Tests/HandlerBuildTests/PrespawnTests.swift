@@ -7,7 +7,7 @@ import Testing
 
 /// Tools started ahead of need: held before `main` by the real shim (compiled with the
 /// toolchain's clang), run with the arguments, output file and environment handed over later.
-@Suite struct PrespawnTests {
+@Suite(.onOwnThreads) struct PrespawnTests {
     static func shim(_ test: TestProject) async throws -> String {
         try #require(await PrespawnShim.build(test.compiler.toolchain, project: test.project))
     }

@@ -17,7 +17,7 @@ let versionedSource = """
 
 func slowRequest(_ ms: Int) -> Request { Request(queryItems: [.init(name: "ms", value: String(ms))]) }
 
-@Suite struct RegistryTests {
+@Suite(.onOwnThreads) struct RegistryTests {
     @Test func swapGracefulDrainsTheOldVersion() async throws {
         // A janitor that never runs on its own: this test calls cleanupDrained() itself.
         let test = try TestProject(cleanupInterval: .seconds(3600))

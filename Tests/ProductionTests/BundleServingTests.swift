@@ -7,7 +7,7 @@ import Testing
 
 /// `edge-dev bundle` and `serve --bundle`, with the real binary: a bundle that runs where no
 /// toolchain is, reloads on SIGHUP, takes systemd's socket, and reports metrics that add up.
-@Suite(.serialized) struct BundleServingTests {
+@Suite(.onOwnThreads, .serialized) struct BundleServingTests {
     /// The folders a bundle must not need: the toolchain's and the one edge-dev was built in.
     static func hiddenFolders() throws -> [String] {
         let swiftc = try Toolchain.locate().swiftc

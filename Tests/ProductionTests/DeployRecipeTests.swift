@@ -7,7 +7,7 @@ import Testing
 /// them, the Dockerfile's entry point against a real bundle's layout, the Kubernetes probes
 /// against that instance. (No container engine or systemd here: what they would do is done by
 /// hand, with the recipes' own words.)
-@Suite(.serialized) struct DeployRecipeTests {
+@Suite(.onOwnThreads, .serialized) struct DeployRecipeTests {
     static let deploy = FilePath.join(TestProject.repositoryRoot, "deploy")
 
     /// The value of `key=` in a unit file.

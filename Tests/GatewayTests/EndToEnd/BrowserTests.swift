@@ -9,7 +9,7 @@ import Testing
 
 /// The dashboard and live-reload in a real browser (headless Chromium, Debian package
 /// `chromium`; `.ci/run` installs it when it can). Screenshots go to `.build/test-artifacts/`.
-@Suite(.serialized, .enabled(if: HeadlessChromium.executable != nil, "needs chromium on PATH"))
+@Suite(.onOwnThreads, .serialized, .enabled(if: HeadlessChromium.executable != nil, "needs chromium on PATH"))
 struct BrowserTests {
     let test: TestProject
     let serve: ServeProcess

@@ -5,7 +5,7 @@ import Testing
 
 /// `.env`, `.env.local` and `endpoint.json` defaults through the real binary: applied with no
 /// rebuild, a malformed file changes nothing, and values never leave the handler.
-@Suite(.serialized) struct ConfigurationTests {
+@Suite(.onOwnThreads, .serialized) struct ConfigurationTests {
     static let handler = """
         import EdgeSDK
 

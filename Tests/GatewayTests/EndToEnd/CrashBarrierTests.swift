@@ -10,7 +10,7 @@ import Testing
 
 /// A broken handler costs one request, never the server: the real binary, the real `crash`
 /// sample compiled by it, real traps, over real HTTP.
-@Suite(.serialized) struct CrashBarrierTests {
+@Suite(.onOwnThreads, .serialized) struct CrashBarrierTests {
     let test: TestProject
     let serve: ServeProcess
 

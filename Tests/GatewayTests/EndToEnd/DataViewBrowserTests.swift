@@ -5,7 +5,7 @@ import Testing
 
 /// The dashboard's data view in a real browser: rows written through the notes sample, a
 /// counter in the cache and the todos' `ctx.state`, and a reset that asks first and takes effect.
-@Suite(.serialized, .enabled(if: HeadlessChromium.executable != nil, "needs chromium on PATH"))
+@Suite(.onOwnThreads, .serialized, .enabled(if: HeadlessChromium.executable != nil, "needs chromium on PATH"))
 struct DataViewBrowserTests {
     @Test func theDataViewShowsWhatHandlersStoredAndResetsAnItem() async throws {
         let test = try TestProject(samples: ["notes", "todos", "views", "_migrations"])

@@ -8,7 +8,7 @@ import HandlerRuntime
 import Testing
 
 /// Save a file, get the new code: the real `edge-dev serve`, real files, real inotify, real HTTP.
-@Suite(.serialized) struct DevLoopTests {
+@Suite(.onOwnThreads, .serialized) struct DevLoopTests {
     let test: TestProject
     let serve: ServeProcess
 
@@ -236,7 +236,7 @@ import Testing
     }
 }
 
-@Suite(.serialized) struct StartupTests {
+@Suite(.onOwnThreads, .serialized) struct StartupTests {
     @Test func aRequestDuringTheFirstBuildWaitsForIt() async throws {
         let test = try TestProject(samples: ["todos", "echo", "slow", "hello"])
         let serve = try ServeProcess(handlers: test.project.handlersDirectory)

@@ -8,7 +8,7 @@ import HandlerRuntime
 import Testing
 
 /// `/_edge/events`, the dashboard and live-reload, from the real binary over real HTTP.
-@Suite(.serialized) struct EventsAndDashboardTests {
+@Suite(.onOwnThreads, .serialized) struct EventsAndDashboardTests {
     let test: TestProject
     let serve: ServeProcess
 
@@ -120,7 +120,7 @@ import Testing
     }
 }
 
-@Suite struct LiveReloadSwitchTests {
+@Suite(.onOwnThreads) struct LiveReloadSwitchTests {
     @Test func noLiveReloadLeavesHTMLAlone() async throws {
         let test = try TestProject(samples: [])
         try test.write("page", EventsAndDashboardTests.page)
@@ -131,7 +131,7 @@ import Testing
 }
 
 /// `edge-dev new`, `routes` and `--help`, run as a user would.
-@Suite(.serialized) struct CommandTests {
+@Suite(.onOwnThreads, .serialized) struct CommandTests {
     @Test func newMakesAnEndpointThatBuildsAndServesAtOnce() async throws {
         let test = try TestProject(samples: ["hello"])
         let root = test.project.rootDirectory

@@ -5,7 +5,7 @@ import Testing
 
 /// Fault tests with the real binary: what happens at the edges of the machine's resources and
 /// of a handler's behaviour.
-@Suite(.serialized) struct HardeningTests {
+@Suite(.onOwnThreads, .serialized) struct HardeningTests {
     /// CPU seconds (user + system) `pid` has used, from /proc.
     static func cpuSeconds(_ pid: pid_t) -> Double {
         guard let stat = try? FilePath.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else {

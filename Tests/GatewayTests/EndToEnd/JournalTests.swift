@@ -4,7 +4,7 @@ import Glibc
 import Testing
 
 /// The request journal, replay and examples through the real `edge-dev serve`.
-@Suite struct JournalTests {
+@Suite(.onOwnThreads) struct JournalTests {
     static func requests(_ serve: ServeProcess, _ query: String = "") throws -> [JSONValue] {
         let document = try JSONValue.parse(try serve.request("GET", "/_edge/requests\(query)").text)
         guard case .array(let list)? = document["requests"] else { return [] }

@@ -6,7 +6,7 @@ import Testing
 /// The dashboard's Requests view in a real browser: the list follows requests as they come, the
 /// detail pane shows a request, replay on a kept version shows the diff, and a replay of a
 /// request with side effects asks first.
-@Suite(.serialized, .enabled(if: HeadlessChromium.executable != nil, "needs chromium on PATH"))
+@Suite(.onOwnThreads, .serialized, .enabled(if: HeadlessChromium.executable != nil, "needs chromium on PATH"))
 struct RequestsViewBrowserTests {
     @Test func theRequestsViewListsReplaysAndDiffs() async throws {
         let test = try TestProject(samples: ["hello", "echo"])

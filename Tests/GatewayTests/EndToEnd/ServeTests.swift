@@ -8,7 +8,7 @@ import HandlerRuntime
 import Testing
 
 /// `edge-dev serve` as a user runs it: the real binary, a real project folder, real HTTP.
-@Suite(.serialized) struct ServeTests {
+@Suite(.onOwnThreads, .serialized) struct ServeTests {
     @Test func sigtermLetsInFlightRequestsFinishThenExitsZero() async throws {
         let test = try TestProject(samples: ["hello", "slow"])
         let serve = try ServeProcess(handlers: test.project.handlersDirectory)

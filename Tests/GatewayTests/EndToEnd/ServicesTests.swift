@@ -6,7 +6,7 @@ import Testing
 
 /// `ctx.database`, `ctx.cache` and durable `ctx.state` through the real `edge-dev serve`: real
 /// SQLite files under `.edge/data`, real HTTP, real crashes and kills.
-@Suite struct ServicesTests {
+@Suite(.onOwnThreads) struct ServicesTests {
     /// A handler that traps inside a transaction when the body is "boom".
     static let trapInTransaction = """
         import EdgeSDK

@@ -4,7 +4,7 @@ import Glibc
 import Testing
 
 /// Shared modules under `handlers/_lib/` through the real binary: real builds, real saves.
-@Suite(.serialized) struct SharedModuleTests {
+@Suite(.onOwnThreads, .serialized) struct SharedModuleTests {
     static func until(_ port: Int, _ target: String, _ text: String, seconds: Int = 20) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
