@@ -6,7 +6,7 @@ import Testing
 
 @testable import HandlerBuild
 
-@Suite struct CompilerTests {
+@Suite(.onOwnThreads) struct CompilerTests {
     @Test func eachSampleBuildsLoadsAndAnswers() async throws {
         let test = try TestProject(samples: ["hello", "echo", "slow", "todos"])
 
@@ -225,16 +225,17 @@ import Testing
         try test.write(
             "race", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"middle\") }\n")
         let compiler = test.compiler
-        let first = Task { await compiler.build("race") }
-        try await Task.sleep(for: .milliseconds(30))
+        let first = Task { await compiler.build("race", request: 1) }
+        // The second asks once the first is compiling (an unstructured task may start late).
+        #expect(await eventually { !compiler.running.isIdle }, "the first build never started")
         try test.write(
             "race", "import EdgeSDK\nfunc handle(_ ctx: Context, _ req: Request) -> Response { .text(\"newest\") }\n")
-        let second = await compiler.build("race")
+        let second = await compiler.build("race", request: 2)
         let firstResult = await first.value
         #expect(second.status == .built)
         // The first was cancelled mid-build, or had finished just before the second asked.
         #expect(firstResult.status == .superseded || firstResult.status == .built)
-        try test.registry.load("race", from: second.libraryPath!, version: second.version)
+        try test.registry.load("race", from: try #require(second.libraryPath), version: second.version)
         #expect(try await test.execute("race").bodyText == "newest")
     }
 

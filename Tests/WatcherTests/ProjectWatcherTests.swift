@@ -9,6 +9,9 @@ import Watcher
     final class Recorder: Sendable {
         private let batches = Mutex<[[EndpointChange]]>([])
         var all: [[EndpointChange]] { batches.withLock { $0 } }
+        /// What was reported, however it fell into batches (a save preempted between its write and
+        /// its close for longer than the quiet window is two batches of the same change).
+        var reported: Set<EndpointChange> { Set(all.joined()) }
         func record(_ changes: [EndpointChange]) { batches.withLock { $0.append(changes) } }
         func reset() { batches.withLock { $0 = [] } }
     }
@@ -179,7 +182,7 @@ import Watcher
         // An edit of the link's target, in a folder nobody else watches.
         try write(root + "/shared/common.swift", "// v2\n")
         try await settle(recorder)
-        #expect(recorder.all == [[.sourcesChanged("hello")]])
+        #expect(recorder.reported == [.sourcesChanged("hello")])
 
         // A new endpoint whose src is a link to a folder outside `handlers/`.
         recorder.reset()
@@ -188,11 +191,11 @@ import Watcher
         mkdir(handlers + "/linked", 0o755)
         symlink(root + "/elsewhere", handlers + "/linked/src")
         try await settle(recorder)
-        #expect(recorder.all == [[.added("linked")]])
+        #expect(recorder.reported == [.added("linked")])
         recorder.reset()
         try write(root + "/elsewhere/handler.swift", "// v2\n")
         try await settle(recorder)
-        #expect(recorder.all == [[.sourcesChanged("linked")]])
+        #expect(recorder.reported == [.sourcesChanged("linked")])
 
         // An endpoint folder that is itself a link.
         recorder.reset()
@@ -201,10 +204,10 @@ import Watcher
         try write(root + "/outside/src/handler.swift", "// v1\n")
         symlink(root + "/outside", handlers + "/aliased")
         try await settle(recorder)
-        #expect(recorder.all == [[.added("aliased")]])
+        #expect(recorder.reported == [.added("aliased")])
         recorder.reset()
         try write(root + "/outside/src/handler.swift", "// v2\n")
         try await settle(recorder)
-        #expect(recorder.all == [[.sourcesChanged("aliased")]])
+        #expect(recorder.reported == [.sourcesChanged("aliased")])
     }
 }
