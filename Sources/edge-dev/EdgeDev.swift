@@ -22,6 +22,7 @@ enum EdgeDev {
     ]
 
     static func main() async {
+        Supervisor.endWithTheSupervisor()
         let arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first, name != "--help", name != "-h", name != "help" else {
             HostLog.out(Overview.text(commands.map(\.spec)))

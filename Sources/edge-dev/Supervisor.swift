@@ -33,16 +33,26 @@ struct Supervisor {
         getenv(restartsVariable).flatMap { Int(String(cString: $0)) } ?? 0
     }
 
-    /// In the gateway: the socket the supervisor passed down, if this is a gateway.
-    static func inheritedListener() -> Socket? {
-        guard let value = getenv(descriptorVariable), let fd = Int32(String(cString: value)) else { return nil }
-        unsetenv(descriptorVariable)
-        // A supervisor killed outright must not leave a gateway holding the port.
+    /// In the gateway, on the main thread before its first suspension: a supervisor killed
+    /// outright must not leave a gateway holding the port, so its death sends SIGTERM here.
+    ///
+    /// The kernel keeps the parent-death signal per thread and sends it only while the thread
+    /// that asked for it lives. Asked from `serve` (a pool thread), it was lost when Dispatch
+    /// retired that thread after 5 s idle: gateways outlived their SIGKILLed supervisors in the
+    /// tests (gdb found the signal set on no thread). The main thread lives as long as the process.
+    static func endWithTheSupervisor() {
+        guard isGateway else { return }
         _ = edge_set_parent_death_signal(SIGTERM)
         // The supervisor may have died before that took effect.
         let supervisor = getenv(supervisorVariable).flatMap { pid_t(String(cString: $0)) }
         unsetenv(supervisorVariable)
         if let supervisor, getppid() != supervisor { _exit(1) }
+    }
+
+    /// In the gateway: the socket the supervisor passed down, if this is a gateway.
+    static func inheritedListener() -> Socket? {
+        guard let value = getenv(descriptorVariable), let fd = Int32(String(cString: value)) else { return nil }
+        unsetenv(descriptorVariable)
         return Socket(fd: fd)
     }
 

@@ -49,4 +49,36 @@ import Testing
         #expect(second.log.contains("error: cannot listen on 127.0.0.1:\(port)"))
         #expect(try await first.terminate() == 0)
     }
+
+    /// A supervisor killed outright (`kill -9`, the OOM killer) takes its gateway with it, also
+    /// after the gateway has built, served and idled long enough for Dispatch to retire the
+    /// threads it started with (5 s): the parent-death signal is kept per thread, and gateways
+    /// whose signal was asked on such a thread outlived their supervisors.
+    @Test func aGatewayEndsWhenItsSupervisorIsKilled() async throws {
+        let test = try TestProject(samples: ["hello", "echo", "slow"])
+        let serve = try ServeProcess(handlers: test.project.handlersDirectory)
+        let port = try await serve.waitUntilReady()
+        let gateway = try #require(serve.gatewayPID())
+        // Work on many threads at once: three builds and requests from eight threads.
+        for id in ["hello", "echo", "slow"] {
+            let file = FilePath.join(test.project.handlersDirectory, "\(id)/src/handler.swift")
+            try FilePath.write(try FilePath.readText(file) + "\n// edited\n", to: file)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    _ = try? await onThread { for _ in 0..<20 { _ = try ServeProcess.get(port: port, "/slow?ms=5") } }
+                }
+            }
+        }
+        try await Task.sleep(for: .seconds(7))
+        kill(serve.pid, SIGKILL)
+        // Gone, or a zombie not yet reaped by whoever adopted it.
+        let ended = await eventually(timeout: .seconds(15)) {
+            kill(gateway, 0) != 0 || (try? FilePath.readText("/proc/\(gateway)/stat"))?.contains(") Z ") == true
+        }
+        if !ended { kill(gateway, SIGKILL) }
+        #expect(ended, "the gateway outlived its supervisor; its output:\n\(serve.log.suffix(2000))")
+        #expect(serve.log.contains("terminate: finishing requests in flight"))
+    }
 }
