@@ -54,11 +54,15 @@ package enum Subprocess {
         }
         let status = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-                DispatchQueue.global().async {
+                let wait: @Sendable () -> Void = {
                     waitUntilExited(pid)
                     outcome.settle(.exited, killing: nil)
                     continuation.resume(returning: waitForExit(pid))
                 }
+                // A thread of its own (started while the child runs), not one of Dispatch's:
+                // on Linux Swift's tasks run on Dispatch's default pool too, and gdb found 25
+                // of its threads blocked here in the test process while tasks waited for one.
+                do { try startThread(name: "edge-wait", wait) } catch { DispatchQueue.global().async(execute: wait) }
             }
         } onCancel: {
             outcome.settle(.cancelled, killing: pid)
