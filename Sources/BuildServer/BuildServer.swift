@@ -44,22 +44,19 @@ public final class BuildServer: Sendable {
     /// Serves until `build/exit` or the end of the input; the exit status (0 after an orderly
     /// shutdown or a closed input, 1 for `build/exit` without `build/shutdown`, as in LSP).
     public func run() async -> Int32 {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            do {
-                try startThread(name: "edge-bsp-input") {
-                    let failure = self.channel.readMessages { self.receive($0) }
-                    if let failure { self.log("edge-dev bsp: stopping: \(failure)", type: 1) }
-                    let status = self.state.withLock { state -> Int32 in
-                        state.watcher?.stop()
-                        state.updates?.finish()
-                        return state.exitStatus ?? (failure == nil ? 0 : 1)
-                    }
-                    continuation.resume(returning: status)
+        do {
+            return try await onOwnThread(name: "edge-bsp-input") {
+                let failure = self.channel.readMessages { self.receive($0) }
+                if let failure { self.log("edge-dev bsp: stopping: \(failure)", type: 1) }
+                return self.state.withLock { state -> Int32 in
+                    state.watcher?.stop()
+                    state.updates?.finish()
+                    return state.exitStatus ?? (failure == nil ? 0 : 1)
                 }
-            } catch {
-                HostLog.err("edge-dev bsp: cannot start its input thread: \(error)\n")
-                continuation.resume(returning: 1)
             }
+        } catch {
+            HostLog.err("edge-dev bsp: cannot start its input thread: \(error)\n")
+            return 1
         }
     }
 

@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 import Synchronization
 
@@ -112,7 +111,6 @@ package final class PrespawnedProcess: Sendable {
         let fd = channelFD.exchange(-1, ordering: .relaxed)
         guard fd >= 0 else { return }
         close(fd)
-        let pid = pid
-        DispatchQueue.global().async { _ = Subprocess.waitForExit(pid) }
+        Subprocess.reapInBackground(pid)
     }
 }

@@ -53,16 +53,17 @@ package enum Subprocess {
             return item
         }
         let status = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-                let wait: @Sendable () -> Void = {
-                    waitUntilExited(pid)
-                    outcome.settle(.exited, killing: nil)
-                    continuation.resume(returning: waitForExit(pid))
-                }
-                // A thread of its own (started while the child runs), not one of Dispatch's:
-                // on Linux Swift's tasks run on Dispatch's default pool too, and gdb found 25
-                // of its threads blocked here in the test process while tasks waited for one.
-                do { try startThread(name: "edge-wait", wait) } catch { DispatchQueue.global().async(execute: wait) }
+            let wait: @Sendable () -> Int32 = {
+                waitUntilExited(pid)
+                outcome.settle(.exited, killing: nil)
+                return waitForExit(pid)
+            }
+            // A thread of its own (started while the child runs), not one of Dispatch's: on Linux
+            // Swift's tasks run on Dispatch's default pool too, and gdb found 25 of its threads
+            // blocked here in the test process while tasks waited for one.
+            if let status = try? await onOwnThread(name: "edge-wait", wait) { return status }
+            return await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: wait()) }
             }
         } onCancel: {
             outcome.settle(.cancelled, killing: pid)
@@ -137,6 +138,12 @@ package enum Subprocess {
             throw Failure(description: "cannot start \(executable): \(String(cString: strerror(result)))")
         }
         return pid
+    }
+
+    /// Reaps `pid` once it exits, without waiting for it here (on a thread of its own, as `wait`).
+    static func reapInBackground(_ pid: pid_t) {
+        let reap: @Sendable () -> Void = { _ = waitForExit(pid) }
+        do { try startThread(name: "edge-reap", reap) } catch { DispatchQueue.global().async(execute: reap) }
     }
 
     static func waitForExit(_ pid: pid_t) -> Int32 {

@@ -32,3 +32,19 @@ public func startThread(name: String, joinable: Bool = false, _ body: @escaping 
     if !joinable { pthread_detach(thread) }
     return thread
 }
+
+/// Runs blocking `body` on a thread of its own and waits for it without holding one of the
+/// threads Swift's tasks run on (on Linux, Dispatch's default pool, about one per core). Throws
+/// only when no thread can be started.
+public func onOwnThread<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async throws(SystemError)
+    -> T
+{
+    let started: Result<T, SystemError> = await withCheckedContinuation { continuation in
+        do throws(SystemError) {
+            try startThread(name: name) { continuation.resume(returning: .success(body())) }
+        } catch {
+            continuation.resume(returning: .failure(error))
+        }
+    }
+    return try started.get()
+}

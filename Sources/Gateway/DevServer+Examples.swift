@@ -67,33 +67,26 @@ extension DevServer {
         var outcomes: [ExampleRunner.Outcome] = []
         for file in files {
             let shown = project.displayPath(file)
-            let outcome: ExampleRunner.Outcome = await withCheckedContinuation { continuation in
+            let timeoutSeconds = Int(handlerTimeout.nanoseconds / 1_000_000_000) + 5
+            let outcome: ExampleRunner.Outcome
+            do {
                 // The runner blocks on its socket: a thread of its own, not the cooperative pool.
-                do {
-                    try startThread(name: "edge-examples") {
-                        do {
-                            let parsed = try HurlParser.parse(try FilePath.readText(file), path: shown)
-                            continuation.resume(
-                                returning: ExampleRunner.run(
-                                    parsed, port: port, headers: [(Self.exampleHeader, token)],
-                                    timeoutSeconds: Int(self.handlerTimeout.nanoseconds / 1_000_000_000) + 5)
-                            )
-                        } catch {
-                            continuation.resume(
-                                returning: ExampleRunner.Outcome(
-                                    file: shown, requests: 0,
-                                    failure: (error as? HurlFile.SyntaxError).map {
-                                        "\($0.file):\($0.line): \($0.message)"
-                                    }
-                                        ?? "\(shown): cannot read it: \(error)", durationMilliseconds: 0))
-                        }
+                outcome = try await onOwnThread(name: "edge-examples") {
+                    do {
+                        let parsed = try HurlParser.parse(try FilePath.readText(file), path: shown)
+                        return ExampleRunner.run(
+                            parsed, port: port, headers: [(Self.exampleHeader, token)], timeoutSeconds: timeoutSeconds)
+                    } catch {
+                        return ExampleRunner.Outcome(
+                            file: shown, requests: 0,
+                            failure: (error as? HurlFile.SyntaxError).map { "\($0.file):\($0.line): \($0.message)" }
+                                ?? "\(shown): cannot read it: \(error)", durationMilliseconds: 0)
                     }
-                } catch {
-                    continuation.resume(
-                        returning: ExampleRunner.Outcome(
-                            file: shown, requests: 0, failure: "\(shown): cannot start a thread: \(error)",
-                            durationMilliseconds: 0))
                 }
+            } catch {
+                outcome = ExampleRunner.Outcome(
+                    file: shown, requests: 0, failure: "\(shown): cannot start a thread: \(error)",
+                    durationMilliseconds: 0)
             }
             outcomes.append(outcome)
         }

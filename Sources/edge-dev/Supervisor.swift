@@ -60,15 +60,13 @@ struct Supervisor {
     /// signal sent here (passed on to it).
     func run() async -> Int32 {
         defer { unlink(inFlightPath) }
-        return await withCheckedContinuation { continuation in
-            // A dedicated thread that outlives every child: PR_SET_PDEATHSIG fires when the
-            // thread that started the child ends, not only the process.
-            do {
-                try startThread(name: "edge-supervisor") { continuation.resume(returning: supervise()) }
-            } catch {
-                HostLog.err("error: cannot start the supervisor: \(error)\n")
-                continuation.resume(returning: 1)
-            }
+        // A dedicated thread that outlives every child: PR_SET_PDEATHSIG fires when the thread
+        // that started the child ends, not only the process.
+        do {
+            return try await onOwnThread(name: "edge-supervisor") { supervise() }
+        } catch {
+            HostLog.err("error: cannot start the supervisor: \(error)\n")
+            return 1
         }
     }
 

@@ -169,11 +169,5 @@ extension String {
 /// Runs blocking work (a raw socket client) on its own thread, so it never ties up the small
 /// cooperative pool that async code shares.
 package func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-        do {
-            try startThread(name: "test-client") { continuation.resume(with: Result { try body() }) }
-        } catch {
-            continuation.resume(throwing: error)
-        }
-    }
+    try await onOwnThread(name: "test-client") { Result { try body() } }.get()
 }
