@@ -185,6 +185,8 @@ package struct HTTPRequestParser {
                 }
                 start = lineEnd + 2
                 if line.isEmpty { return finish() }
+                // The head is checked for bare CR and LF as a whole before its fields are read.
+                if line.contains(0x0A) || line.contains(0x0D) { throw HTTPError(400, "bare CR or LF in trailer field") }
                 _ = try parseFieldLine(line, section: "trailer")
                 trailerFields += 1
                 if trailerFields > limits.maxHeaderCount {
@@ -322,11 +324,11 @@ package struct HTTPRequestParser {
     }
 
     /// One `field-name ":" OWS field-value OWS` line of the head or the trailer section (CRLF
-    /// already removed). CR, LF and NUL are never allowed in a field (RFC 9110 §5.5).
+    /// already removed, bare CR and LF already refused). NUL and other controls are never allowed
+    /// in a field (RFC 9110 §5.5).
     private func parseFieldLine(_ line: ArraySlice<UInt8>, section: String) throws(HTTPError) -> (String, String) {
         guard let first = line.first else { throw HTTPError(400, "empty \(section) line") }
         if first == 0x20 || first == 0x09 { throw HTTPError(400, "obsolete line folding in \(section) field") }
-        if line.contains(0x0A) || line.contains(0x0D) { throw HTTPError(400, "bare CR or LF in \(section) field") }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
             throw HTTPError(400, "\(section) field without ':'")
         }
