@@ -37,9 +37,7 @@ package struct ELFFile {
         let bytes = bytes
         func integer(_ at: Int, _ size: Int) throws(Failure) -> Int {
             guard at >= 0, at + size <= bytes.count else { throw Failure(description: "\(path): truncated ELF file") }
-            var value = 0
-            for index in (0..<size).reversed() { value = value << 8 | Int(bytes[at + index]) }
-            return value
+            return Self.littleEndian(bytes, at: at, size: size)
         }
         let table = try integer(0x28, 8)
         let entrySize = try integer(0x3A, 2)
@@ -76,6 +74,13 @@ package struct ELFFile {
         return Self.cString(bytes, at: sections[table].offset + offset)
     }
 
+    /// The `size`-byte little-endian integer at `at` (in bounds: the caller checked).
+    private static func littleEndian(_ bytes: [UInt8], at: Int, size: Int) -> Int {
+        var value = 0
+        for index in (0..<size).reversed() { value = value << 8 | Int(bytes[at + index]) }
+        return value
+    }
+
     private static func cString(_ bytes: [UInt8], at start: Int) -> String {
         guard start >= 0, start < bytes.count else { return "" }
         let end = bytes[start...].firstIndex(of: 0) ?? bytes.count
@@ -88,12 +93,8 @@ package struct ELFFile {
         var names: [String] = []
         var at = dynamic.offset
         while at + 16 <= dynamic.offset + dynamic.size {
-            var tag = 0
-            var value = 0
-            for index in (0..<8).reversed() {
-                tag = tag << 8 | Int(bytes[at + index])
-                value = value << 8 | Int(bytes[at + 8 + index])
-            }
+            let tag = Self.littleEndian(bytes, at: at, size: 8)
+            let value = Self.littleEndian(bytes, at: at + 8, size: 8)
             if tag == 0 { break }  // DT_NULL
             if tag == 1 { names.append(string(inTable: dynamic.link, at: value)) }  // DT_NEEDED
             at += 16
