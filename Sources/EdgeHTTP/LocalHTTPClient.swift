@@ -80,6 +80,3 @@ public enum LocalHTTPClient {
         return out
     }
 }
-
-extension Substring {
-}

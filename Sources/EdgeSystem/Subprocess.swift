@@ -85,7 +85,7 @@ package enum Subprocess {
     }
 
     /// This process's environment with `overrides` put in: `NAME=VALUE` strings.
-    static func environment(with overrides: [String: String]) -> [String] {
+    package static func environment(with overrides: [String: String]) -> [String] {
         var environment: [String] = []
         var index = 0
         while let entry = environ[index] {

@@ -114,6 +114,18 @@ package final class ServeProcess {
         try RawHTTPClient.request(port: port, "GET", target)
     }
 
+    /// The fields of `/proc/<pid>/stat` after the command name (the first is the state), or nil
+    /// when there is no such process.
+    package static func statFields(_ pid: pid_t) -> [Substring]? {
+        guard let stat = try? FilePath.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else {
+            return nil
+        }
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+
+    /// True when `pid` has exited: gone, or a zombie its parent has not reaped yet.
+    package static func hasEnded(_ pid: pid_t) -> Bool { statFields(pid)?.first.map { $0 == "Z" } ?? true }
+
     /// The number of threads of process `pid`, from /proc.
     package static func threadCount(_ pid: pid_t) -> Int {
         let status = (try? FilePath.readText("/proc/\(pid)/status")) ?? ""
@@ -160,14 +172,7 @@ package func spawn(
 ) throws -> pid_t {
     let words = inDirectory(words, directory)
     let argv = words.map { strdup($0) } + [nil]
-    var env: [String] = []
-    var index = 0
-    while let entry = environ[index] {
-        env.append(String(cString: entry))
-        index += 1
-    }
-    env += environment.map { "\($0.key)=\($0.value)" }
-    let envp = env.map { strdup($0) } + [nil]
+    let envp = Subprocess.environment(with: environment).map { strdup($0) } + [nil]
     defer {
         argv.forEach { free($0) }
         envp.forEach { free($0) }

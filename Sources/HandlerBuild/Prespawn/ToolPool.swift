@@ -20,7 +20,7 @@ final class ToolPool: Sendable {
     }
 
     private let state = Mutex(State())
-    /// How many of each tool to keep: as many frontends as a build runs at once, one linker.
+    /// How many of each tool to keep (as many frontends and linkers; `HandlerCompiler` chooses).
     let capacity: [String: Int]
     private let buildShim: @Sendable () async -> String?
     /// The compiler's builds: the pool is filled only when none runs.

@@ -8,10 +8,7 @@ import Testing
 @Suite(.onOwnThreads, .serialized) struct HardeningTests {
     /// CPU seconds (user + system) `pid` has used, from /proc.
     static func cpuSeconds(_ pid: pid_t) -> Double {
-        guard let stat = try? FilePath.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else {
-            return 0
-        }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard let fields = ServeProcess.statFields(pid) else { return 0 }
         // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
         let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))

@@ -73,10 +73,7 @@ import Testing
         }
         try await Task.sleep(for: .seconds(7))
         kill(serve.pid, SIGKILL)
-        // Gone, or a zombie not yet reaped by whoever adopted it.
-        let ended = await eventually(timeout: .seconds(15)) {
-            kill(gateway, 0) != 0 || (try? FilePath.readText("/proc/\(gateway)/stat"))?.contains(") Z ") == true
-        }
+        let ended = await eventually(timeout: .seconds(15)) { ServeProcess.hasEnded(gateway) }
         if !ended { kill(gateway, SIGKILL) }
         #expect(ended, "the gateway outlived its supervisor; its output:\n\(serve.log.suffix(2000))")
         #expect(serve.log.contains("terminate: finishing requests in flight"))
