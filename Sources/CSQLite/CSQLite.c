@@ -21,6 +21,7 @@ static struct {
     int (*step)(edge_sqlite3_stmt *);
     int (*reset)(edge_sqlite3_stmt *);
     int (*finalize)(edge_sqlite3_stmt *);
+    int (*stmt_readonly)(edge_sqlite3_stmt *);
     int (*bind_parameter_count)(edge_sqlite3_stmt *);
     int (*bind_null)(edge_sqlite3_stmt *, int);
     int (*bind_int64)(edge_sqlite3_stmt *, int, int64_t);
@@ -65,6 +66,7 @@ int edge_sqlite_load(char *error, size_t error_size) {
     FIND(step, "sqlite3_step");
     FIND(reset, "sqlite3_reset");
     FIND(finalize, "sqlite3_finalize");
+    FIND(stmt_readonly, "sqlite3_stmt_readonly");
     FIND(bind_parameter_count, "sqlite3_bind_parameter_count");
     FIND(bind_null, "sqlite3_bind_null");
     FIND(bind_int64, "sqlite3_bind_int64");
@@ -110,6 +112,7 @@ int edge_sqlite_prepare(edge_sqlite3 *db, const char *sql, int length, edge_sqli
 int edge_sqlite_step(edge_sqlite3_stmt *s) { return api.step(s); }
 int edge_sqlite_reset(edge_sqlite3_stmt *s) { return api.reset(s); }
 int edge_sqlite_finalize(edge_sqlite3_stmt *s) { return api.finalize(s); }
+int edge_sqlite_stmt_readonly(edge_sqlite3_stmt *s) { return api.stmt_readonly(s); }
 int edge_sqlite_bind_parameter_count(edge_sqlite3_stmt *s) { return api.bind_parameter_count(s); }
 int edge_sqlite_bind_null(edge_sqlite3_stmt *s, int i) { return api.bind_null(s, i); }
 int edge_sqlite_bind_int64(edge_sqlite3_stmt *s, int i, int64_t v) { return api.bind_int64(s, i, v); }

@@ -24,7 +24,7 @@ public enum SQLiteLibrary {
 /// Every database is opened in WAL mode (readers never wait for the writer), with
 /// `synchronous = FULL` (a committed transaction is on disk before the call returns: an answered
 /// write survives a crash of the process or the machine), foreign keys on, and a 10 s busy
-/// timeout so writers queue for the lock instead of failing with "database is locked".
+/// timeout for writers in other processes (this process's writers queue in `WriterQueue`).
 final class SQLiteConnection: @unchecked Sendable {
     static let busyTimeoutMilliseconds: Int32 = 10_000
     /// Prepared statements kept per connection: preparing costs more than a small query.
@@ -147,6 +147,12 @@ final class SQLiteConnection: @unchecked Sendable {
             guard step == EDGE_SQLITE_DONE else { throw error(sql) }
             return SQLRows(columns: columns, rows: rows)
         }
+    }
+
+    /// True when `sql` may write the database (anything but a read-only statement), so it
+    /// must wait for its turn to write. Prepares it into the statement cache.
+    func writes(_ sql: String) throws(DatabaseError) -> Bool {
+        edge_sqlite_stmt_readonly(try prepared(sql)) == 0
     }
 
     // MARK: - Statements

@@ -49,6 +49,8 @@ int edge_sqlite_prepare(edge_sqlite3 *db, const char *sql, int length, edge_sqli
 int edge_sqlite_step(edge_sqlite3_stmt *statement);
 int edge_sqlite_reset(edge_sqlite3_stmt *statement);
 int edge_sqlite_finalize(edge_sqlite3_stmt *statement);
+/// Nonzero when the statement never writes the database (SELECT, and BEGIN itself).
+int edge_sqlite_stmt_readonly(edge_sqlite3_stmt *statement);
 int edge_sqlite_bind_parameter_count(edge_sqlite3_stmt *statement);
 int edge_sqlite_bind_null(edge_sqlite3_stmt *statement, int index);
 int edge_sqlite_bind_int64(edge_sqlite3_stmt *statement, int index, int64_t value);
