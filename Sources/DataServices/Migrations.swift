@@ -81,7 +81,7 @@ public enum Migrations {
             return outcome
         }
         do throws(DatabaseError) {
-            try database.withConnection { connection throws(DatabaseError) in
+            try database.writing("apply the migrations") { connection throws(DatabaseError) in
                 try connection.run(
                     "CREATE TABLE IF NOT EXISTS _edge_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
                         + "checksum TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))")

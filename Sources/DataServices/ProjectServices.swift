@@ -150,7 +150,7 @@ public final class ProjectServices: ServiceProvider, Sendable {
             do {
                 try FilePath.createDirectories(dataDirectory)
                 let database = try SQLiteDatabase(path: FilePath.join(dataDirectory, "\(name).sqlite"))
-                try database.withConnection { connection throws(DatabaseError) in try connection.run(schema) }
+                try database.writing(schema) { connection throws(DatabaseError) in try connection.run(schema) }
                 // Expired rows are never returned; this keeps them from piling up across runs.
                 if name == "_cache" { CacheStore.purgeExpired(database) }
                 state.internalDatabases[name] = database

@@ -5,10 +5,11 @@ import Synchronization
 ///
 /// Handlers run on several threads at once; each statement takes an idle connection (or opens
 /// one) and gives it back, so concurrency is bounded by the threads running handlers, and WAL
-/// lets readers run beside the one writer. A transaction keeps its connection until commit or
-/// rollback, registered under the request that began it: when that request traps (its thread
-/// ends mid-closure), `reclaim(owner:)` rolls the transaction back and frees the lock, so the
-/// next request succeeds.
+/// lets readers run beside the one writer. Writers queue for their turn in `writers`, in the
+/// order they came. A transaction keeps its connection and its turn until commit or rollback,
+/// registered under the request that began it: when that request traps (its thread ends
+/// mid-closure), `reclaim(owner:)` rolls the transaction back and frees the lock, so the next
+/// request succeeds.
 public final class SQLiteDatabase: DatabaseBackend, Sendable {
     public let path: String
     /// Idle connections kept for reuse; more are opened when all are busy.
@@ -20,6 +21,8 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
         var opened = 0
     }
     private let state = Mutex(State())
+    /// This process's writers, let through one at a time in the order they came.
+    let writers = WriterQueue()
 
     public init(path: String) throws(DatabaseError) {
         self.path = path
@@ -56,23 +59,58 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
         return try body(connection)
     }
 
+    /// Runs `body` on a connection of its own, in this process's turn to write; `work` names it
+    /// in an error.
+    func writing<T>(_ work: String, _ body: (SQLiteConnection) throws(DatabaseError) -> T) throws(DatabaseError) -> T {
+        try writers.inTurn(owner: "", timeoutMilliseconds: SQLiteConnection.busyTimeoutMilliseconds, statement: work) {
+            () throws(DatabaseError) in try withConnection(body)
+        }
+    }
+
+    /// Runs one statement on `connection`, in `owner`'s turn to write unless it only reads.
+    private func statement<T>(
+        _ sql: String, owner: String, on connection: SQLiteConnection, _ body: () throws(DatabaseError) -> T
+    ) throws(DatabaseError) -> T {
+        guard try connection.writes(sql) else { return try body() }
+        return try writers.inTurn(
+            owner: owner, timeoutMilliseconds: SQLiteConnection.busyTimeoutMilliseconds, statement: sql, body)
+    }
+
     public func execute(_ sql: String, _ parameters: [SQLValue], owner: String) throws(DatabaseError) -> Int {
-        try withConnection { connection throws(DatabaseError) in try connection.execute(sql, parameters) }
+        try withConnection { connection throws(DatabaseError) in
+            try statement(sql, owner: owner, on: connection) { () throws(DatabaseError) in
+                try connection.execute(sql, parameters)
+            }
+        }
     }
 
     public func query(_ sql: String, _ parameters: [SQLValue], owner: String) throws(DatabaseError) -> SQLRows {
-        try withConnection { connection throws(DatabaseError) in try connection.query(sql, parameters) }
+        try withConnection { connection throws(DatabaseError) in
+            try statement(sql, owner: owner, on: connection) { () throws(DatabaseError) in
+                try connection.query(sql, parameters)
+            }
+        }
     }
 
     public func begin(owner: String) throws(DatabaseError) -> any DatabaseTransactionBackend {
-        let connection = try lease()
-        do {
-            // IMMEDIATE: the write lock now, so the transaction never fails later with a busy
-            // snapshot when it first writes after another writer committed.
-            // Through the statement cache: `run` would prepare it afresh for every transaction.
-            _ = try connection.execute("BEGIN IMMEDIATE", [])
+        // The turn first, then a connection: a writer waiting in line holds no connection.
+        try writers.enter(
+            owner: owner, timeoutMilliseconds: SQLiteConnection.busyTimeoutMilliseconds, statement: "BEGIN IMMEDIATE")
+        let connection: SQLiteConnection
+        do throws(DatabaseError) {
+            connection = try lease()
+            do {
+                // IMMEDIATE: the write lock now, so the transaction never fails later with a busy
+                // snapshot when it first writes after another writer committed (a writer in
+                // another process).
+                // Through the statement cache: `run` would prepare it afresh for every transaction.
+                _ = try connection.execute("BEGIN IMMEDIATE", [])
+            } catch {
+                giveBack(connection)
+                throw error
+            }
         } catch {
-            giveBack(connection)
+            writers.leave()
             throw error
         }
         let transaction = Transaction(database: self, connection: connection, owner: owner)
@@ -82,7 +120,7 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
 
     /// Drops everything in the database, on the same file (see `SQLiteConnection.dropEverything`).
     func dropEverything() throws(DatabaseError) {
-        try withConnection { connection throws(DatabaseError) in try connection.dropEverything() }
+        try writing("reset the database") { connection throws(DatabaseError) in try connection.dropEverything() }
     }
 
     /// Rolls back and frees every transaction `owner` left open (its request trapped or timed
@@ -102,6 +140,7 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
             }
         }
         giveBack(transaction.connection)
+        writers.leave()
     }
 
     /// Connections open now (idle and in use), for the status document.
