@@ -68,7 +68,7 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
     }
 
     /// Runs one statement on `connection`, in `owner`'s turn to write unless it only reads.
-    private func statement<T>(
+    private func inTurnUnlessReadOnly<T>(
         _ sql: String, owner: String, on connection: SQLiteConnection, _ body: () throws(DatabaseError) -> T
     ) throws(DatabaseError) -> T {
         guard try connection.writes(sql) else { return try body() }
@@ -78,7 +78,7 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
 
     public func execute(_ sql: String, _ parameters: [SQLValue], owner: String) throws(DatabaseError) -> Int {
         try withConnection { connection throws(DatabaseError) in
-            try statement(sql, owner: owner, on: connection) { () throws(DatabaseError) in
+            try inTurnUnlessReadOnly(sql, owner: owner, on: connection) { () throws(DatabaseError) in
                 try connection.execute(sql, parameters)
             }
         }
@@ -86,7 +86,7 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
 
     public func query(_ sql: String, _ parameters: [SQLValue], owner: String) throws(DatabaseError) -> SQLRows {
         try withConnection { connection throws(DatabaseError) in
-            try statement(sql, owner: owner, on: connection) { () throws(DatabaseError) in
+            try inTurnUnlessReadOnly(sql, owner: owner, on: connection) { () throws(DatabaseError) in
                 try connection.query(sql, parameters)
             }
         }

@@ -54,13 +54,8 @@ import Testing
     /// moment they commit. A fourth writer still gets its turns. Polling for SQLite's lock
     /// (its busy handler) lost every race and failed with "database is locked" after 10 s.
     @Test func aWriterIsNotStarvedByWritersThatKeepTheLockBusy() async throws {
-        let test = try TestProject()
-        let services = ProjectServices(
-            dataDirectory: FilePath.join(test.project.edgeDirectory, "data"),
-            handlersDirectory: test.project.handlersDirectory, display: { $0 })
-        let db: @Sendable (String) -> Database = { request in
-            Context(endpointID: "t", version: 1, requestID: request, services: services).database("main")
-        }
+        let scratch = try DatabaseTests.Scratch()
+        let db: @Sendable (String) -> Database = { scratch.context($0).database("main") }
         try db("setup").execute("CREATE TABLE t (who TEXT)")
         final class Flag: Sendable { let raised = Atomic<Bool>(false) }
         let done = Flag()
@@ -111,11 +106,8 @@ import Testing
     /// A write through `db` inside that request's own transaction would wait for the
     /// transaction's lock: it fails at once, saying to use `tx`. Reading through `db` works.
     @Test func writingThroughTheDatabaseInsideItsOwnTransactionSaysToUseTx() throws {
-        let test = try TestProject()
-        let services = ProjectServices(
-            dataDirectory: FilePath.join(test.project.edgeDirectory, "data"),
-            handlersDirectory: test.project.handlersDirectory, display: { $0 })
-        let db = Context(endpointID: "t", version: 1, requestID: "r1", services: services).database("main")
+        let scratch = try DatabaseTests.Scratch()
+        let db = scratch.context("r1").database("main")
         try db.execute("CREATE TABLE t (x INTEGER)")
         try db.execute("INSERT INTO t VALUES (1)")
         let started = MonotonicClock.nanoseconds()
