@@ -75,12 +75,19 @@ package final class WriterQueue: @unchecked Sendable {
                 if holder == nil { pthread_cond_broadcast(turnPassed) }
                 let heldBy = holder.map { $0.owner.isEmpty ? "edge-dev itself" : "request \($0.owner)" } ?? "nobody"
                 throw DatabaseError(
-                    message: "database is locked: waited \(timeoutMilliseconds / 1000) s for the write lock "
+                    message: "database is locked: waited \(Self.shown(timeoutMilliseconds)) for the write lock "
                         + "(held by \(heldBy), \(waiting.count) more waiting)", statement: statement, code: 5)
             }
         }
         waiting.removeFirst()
         holder = Holder(owner: owner, thread: me)
+    }
+
+    /// Writers waiting for a turn now.
+    package var waitingCount: Int {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return waiting.count
     }
 
     /// Gives the turn to the next writer. From any thread.
@@ -98,6 +105,11 @@ package final class WriterQueue: @unchecked Sendable {
         try enter(owner: owner, timeoutMilliseconds: timeoutMilliseconds, statement: statement)
         defer { leave() }
         return try body()
+    }
+
+    /// "10 s", or "100 ms" for what is not whole seconds.
+    private static func shown(_ milliseconds: Int32) -> String {
+        milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
     }
 
     private static func deadline(afterMilliseconds milliseconds: Int32) -> timespec {

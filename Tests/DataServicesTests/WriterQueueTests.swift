@@ -3,51 +3,47 @@ import EdgeSDK
 import EdgeSystem
 import EdgeTestSupport
 import Glibc
-import Synchronization
 import Testing
 
 /// Writers of one database take turns in the order they came, through the queue itself and
 /// through the SDK on the real SQLite library.
 @Suite(.onOwnThreads) struct WriterQueueTests {
-    /// Three writers queued behind a held turn get it in the order they asked; a writer that
-    /// gave up waiting holds up nobody behind it.
+    /// Writers queued behind a held turn get it in the order they asked; one that gave up
+    /// waiting in the middle of the queue holds up nobody behind it.
     @Test func turnsGoInOrderAndAWriterThatGaveUpHoldsNobodyUp() async throws {
         let queue = WriterQueue()
         try queue.enter(owner: "first", timeoutMilliseconds: 1_000, statement: "s")
         let order = LockedList()
         let gaveUp = LockedList()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // The impatient one asks first and gives up while the turn is still held.
-            group.addTask {
-                try await onThread {
-                    do throws(DatabaseError) {
-                        try queue.enter(owner: "impatient", timeoutMilliseconds: 100, statement: "s")
-                        queue.leave()
-                    } catch {
-                        gaveUp.append(error.message)
-                    }
-                }
-            }
-            usleep(20_000)
-            for name in ["a", "b", "c"] {
+            for name in ["a", "impatient", "b", "c"] {
+                let waitingBefore = queue.waitingCount
                 group.addTask {
                     try await onThread {
-                        try queue.enter(owner: name, timeoutMilliseconds: 10_000, statement: "s")
-                        order.append(name)
-                        queue.leave()
+                        do throws(DatabaseError) {
+                            try queue.enter(
+                                owner: name, timeoutMilliseconds: name == "impatient" ? 100 : 10_000, statement: "s")
+                            order.append(name)
+                            queue.leave()
+                        } catch {
+                            gaveUp.append(error.message)
+                        }
                     }
                 }
-                // Each asks before the next (the queue is what is tested, not thread start-up).
-                usleep(20_000)
+                // Each is in line before the next asks: the queue is what is tested, not how
+                // soon threads start.
+                #expect(await eventually { queue.waitingCount > waitingBefore || !gaveUp.items.isEmpty })
             }
-            usleep(200_000)
+            #expect(await eventually { !gaveUp.items.isEmpty })
             #expect(order.items.isEmpty)
             queue.leave()
             try await group.waitForAll()
         }
         #expect(order.items == ["a", "b", "c"])
         #expect(gaveUp.items.count == 1)
-        #expect(gaveUp.items.first?.contains("held by request first, 3 more waiting") == true, "\(gaveUp.items)")
+        #expect(
+            gaveUp.items.first?.contains("waited 100 ms for the write lock (held by request first, ") == true,
+            "\(gaveUp.items)")
     }
 
     /// Three writers keep the write lock busy with 20 ms transactions, taking it again the
@@ -57,8 +53,7 @@ import Testing
         let scratch = try DatabaseTests.Scratch()
         let db: @Sendable (String) -> Database = { scratch.context($0).database("main") }
         try db("setup").execute("CREATE TABLE t (who TEXT)")
-        final class Flag: Sendable { let raised = Atomic<Bool>(false) }
-        let done = Flag()
+        let done = AtomicFlag()
         let failures = LockedList()
         await withTaskGroup(of: Void.self) { group in
             for hog in 0..<3 {
@@ -68,7 +63,7 @@ import Testing
                         let started = MonotonicClock.nanoseconds()
                         // 12 s at most: past the 10 s busy timeout, so the old way fails, not hangs.
                         func goOn() -> Bool {
-                            !done.raised.load(ordering: .acquiring)
+                            !done.isSet
                                 && MonotonicClock.milliseconds(since: started) < 12_000
                         }
                         while goOn() {
@@ -95,7 +90,7 @@ import Testing
                             failures.append("writer: \(error)")
                         }
                     }
-                    done.raised.store(true, ordering: .releasing)
+                    done.set()
                 }
             }
         }
