@@ -83,11 +83,11 @@ package final class WriterQueue: @unchecked Sendable {
         holder = Holder(owner: owner, thread: me)
     }
 
-    /// Writers waiting for a turn now.
-    package var waitingCount: Int {
+    /// How many writers have asked for a turn since the queue was made.
+    package var arrivals: UInt64 {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
-        return waiting.count
+        return nextTicket
     }
 
     /// Gives the turn to the next writer. From any thread.
