@@ -123,9 +123,17 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs one statement; the rows it changed.
-    func execute(_ sql: String, _ parameters: [SQLValue]) throws(DatabaseError) -> Int {
-        try withStatement(sql, parameters) { statement throws(DatabaseError) in
+    /// Where a statement that writes waits for its turn: the database's writers in this process,
+    /// and the request asking (see `WriterQueue`).
+    struct WriterTurn {
+        let queue: WriterQueue
+        let owner: String
+    }
+
+    /// Runs one statement; the rows it changed. With `turn`, a statement that writes runs in
+    /// its turn to write (outside a transaction, which holds its turn already).
+    func execute(_ sql: String, _ parameters: [SQLValue], turn: WriterTurn? = nil) throws(DatabaseError) -> Int {
+        try withStatement(sql, parameters, turn: turn) { statement throws(DatabaseError) in
             var step = edge_sqlite_step(statement)
             while step == EDGE_SQLITE_ROW { step = edge_sqlite_step(statement) }
             guard step == EDGE_SQLITE_DONE else { throw error(sql) }
@@ -133,9 +141,9 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs one statement; its rows.
-    func query(_ sql: String, _ parameters: [SQLValue]) throws(DatabaseError) -> SQLRows {
-        try withStatement(sql, parameters) { statement throws(DatabaseError) in
+    /// Runs one statement; its rows. `turn` as for `execute`.
+    func query(_ sql: String, _ parameters: [SQLValue], turn: WriterTurn? = nil) throws(DatabaseError) -> SQLRows {
+        try withStatement(sql, parameters, turn: turn) { statement throws(DatabaseError) in
             let count = edge_sqlite_column_count(statement)
             let columns = (0..<count).map { String(cString: edge_sqlite_column_name(statement, $0)) }
             var rows: [[SQLValue]] = []
@@ -149,16 +157,12 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// True when `sql` may write the database (anything but a read-only statement), so it
-    /// must wait for its turn to write. Prepares it into the statement cache.
-    func writes(_ sql: String) throws(DatabaseError) -> Bool {
-        edge_sqlite_stmt_readonly(try prepared(sql)) == 0
-    }
-
     // MARK: - Statements
 
+    /// Prepares (or finds) `sql`, binds `parameters` and runs `body`, in `turn` when the
+    /// statement writes: read-only statements (`sqlite3_stmt_readonly`) never wait for writers.
     private func withStatement<T>(
-        _ sql: String, _ parameters: [SQLValue], _ body: (OpaquePointer) throws(DatabaseError) -> T
+        _ sql: String, _ parameters: [SQLValue], turn: WriterTurn?, _ body: (OpaquePointer) throws(DatabaseError) -> T
     ) throws(DatabaseError) -> T {
         let statement = try prepared(sql)
         defer { edge_sqlite_reset(statement) }
@@ -184,7 +188,10 @@ final class SQLiteConnection: @unchecked Sendable {
                 }
             guard status == EDGE_SQLITE_OK else { throw error(sql) }
         }
-        return try body(statement)
+        guard let turn, edge_sqlite_stmt_readonly(statement) == 0 else { return try body(statement) }
+        return try turn.queue.inTurn(
+            owner: turn.owner, timeoutMilliseconds: Self.busyTimeoutMilliseconds, statement: sql
+        ) { () throws(DatabaseError) in try body(statement) }
     }
 
     private func prepared(_ sql: String) throws(DatabaseError) -> OpaquePointer {

@@ -67,28 +67,15 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
         }
     }
 
-    /// Runs one statement on `connection`, in `owner`'s turn to write unless it only reads.
-    private func inTurnUnlessReadOnly<T>(
-        _ sql: String, owner: String, on connection: SQLiteConnection, _ body: () throws(DatabaseError) -> T
-    ) throws(DatabaseError) -> T {
-        guard try connection.writes(sql) else { return try body() }
-        return try writers.inTurn(
-            owner: owner, timeoutMilliseconds: SQLiteConnection.busyTimeoutMilliseconds, statement: sql, body)
-    }
-
     public func execute(_ sql: String, _ parameters: [SQLValue], owner: String) throws(DatabaseError) -> Int {
         try withConnection { connection throws(DatabaseError) in
-            try inTurnUnlessReadOnly(sql, owner: owner, on: connection) { () throws(DatabaseError) in
-                try connection.execute(sql, parameters)
-            }
+            try connection.execute(sql, parameters, turn: .init(queue: writers, owner: owner))
         }
     }
 
     public func query(_ sql: String, _ parameters: [SQLValue], owner: String) throws(DatabaseError) -> SQLRows {
         try withConnection { connection throws(DatabaseError) in
-            try inTurnUnlessReadOnly(sql, owner: owner, on: connection) { () throws(DatabaseError) in
-                try connection.query(sql, parameters)
-            }
+            try connection.query(sql, parameters, turn: .init(queue: writers, owner: owner))
         }
     }
 
