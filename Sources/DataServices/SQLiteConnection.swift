@@ -189,9 +189,9 @@ final class SQLiteConnection: @unchecked Sendable {
             guard status == EDGE_SQLITE_OK else { throw error(sql) }
         }
         guard let turn, edge_sqlite_stmt_readonly(statement) == 0 else { return try body(statement) }
-        return try turn.queue.inTurn(
-            owner: turn.owner, timeoutMilliseconds: Self.busyTimeoutMilliseconds, statement: sql
-        ) { () throws(DatabaseError) in try body(statement) }
+        return try turn.queue.inTurn(owner: turn.owner, statement: sql) { () throws(DatabaseError) in
+            try body(statement)
+        }
     }
 
     private func prepared(_ sql: String) throws(DatabaseError) -> OpaquePointer {

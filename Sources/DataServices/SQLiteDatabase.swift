@@ -62,9 +62,7 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
     /// Runs `body` on a connection of its own, in this process's turn to write; `work` names it
     /// in an error.
     func writing<T>(_ work: String, _ body: (SQLiteConnection) throws(DatabaseError) -> T) throws(DatabaseError) -> T {
-        try writers.inTurn(owner: "", timeoutMilliseconds: SQLiteConnection.busyTimeoutMilliseconds, statement: work) {
-            () throws(DatabaseError) in try withConnection(body)
-        }
+        try writers.inTurn(owner: "", statement: work) { () throws(DatabaseError) in try withConnection(body) }
     }
 
     public func execute(_ sql: String, _ parameters: [SQLValue], owner: String) throws(DatabaseError) -> Int {
@@ -81,22 +79,22 @@ public final class SQLiteDatabase: DatabaseBackend, Sendable {
 
     public func begin(owner: String) throws(DatabaseError) -> any DatabaseTransactionBackend {
         // The turn first, then a connection: a writer waiting in line holds no connection.
-        try writers.enter(
-            owner: owner, timeoutMilliseconds: SQLiteConnection.busyTimeoutMilliseconds, statement: "BEGIN IMMEDIATE")
+        try writers.enter(owner: owner, statement: "BEGIN IMMEDIATE")
         let connection: SQLiteConnection
         do throws(DatabaseError) {
             connection = try lease()
-            do {
-                // IMMEDIATE: the write lock now, so the transaction never fails later with a busy
-                // snapshot when it first writes after another writer committed (a writer in
-                // another process).
-                // Through the statement cache: `run` would prepare it afresh for every transaction.
-                _ = try connection.execute("BEGIN IMMEDIATE", [])
-            } catch {
-                giveBack(connection)
-                throw error
-            }
         } catch {
+            writers.leave()
+            throw error
+        }
+        do throws(DatabaseError) {
+            // IMMEDIATE: the write lock now, so the transaction never fails later with a busy
+            // snapshot when it first writes after another writer committed (a writer in
+            // another process).
+            // Through the statement cache: `run` would prepare it afresh for every transaction.
+            _ = try connection.execute("BEGIN IMMEDIATE", [])
+        } catch {
+            giveBack(connection)
             writers.leave()
             throw error
         }

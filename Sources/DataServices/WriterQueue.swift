@@ -1,4 +1,5 @@
 import EdgeSDK
+import EdgeSystem
 import Glibc
 
 /// The writers of one database in this process, let through to SQLite's write lock one at a
@@ -48,12 +49,14 @@ package final class WriterQueue: @unchecked Sendable {
         lock.deallocate()
     }
 
-    /// Waits for this writer's turn, at most `timeoutMilliseconds`. `statement` names the
-    /// statement in the error.
+    /// Waits for this writer's turn, at most `timeoutMilliseconds` (SQLite's busy timeout
+    /// unless told). `statement` names the statement in the error.
     ///
     /// Throws at once when this thread already holds the turn for the same request: a write
     /// through `db` inside that request's `db.transaction` would wait for its own transaction.
-    package func enter(owner: String, timeoutMilliseconds: Int32, statement: String) throws(DatabaseError) {
+    package func enter(
+        owner: String, timeoutMilliseconds: Int32 = SQLiteConnection.busyTimeoutMilliseconds, statement: String
+    ) throws(DatabaseError) {
         let me = pthread_self()
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
@@ -100,7 +103,8 @@ package final class WriterQueue: @unchecked Sendable {
 
     /// Runs `body` in a turn of its own.
     package func inTurn<T>(
-        owner: String, timeoutMilliseconds: Int32, statement: String, _ body: () throws(DatabaseError) -> T
+        owner: String, timeoutMilliseconds: Int32 = SQLiteConnection.busyTimeoutMilliseconds, statement: String,
+        _ body: () throws(DatabaseError) -> T
     ) throws(DatabaseError) -> T {
         try enter(owner: owner, timeoutMilliseconds: timeoutMilliseconds, statement: statement)
         defer { leave() }
@@ -113,11 +117,7 @@ package final class WriterQueue: @unchecked Sendable {
     }
 
     private static func deadline(afterMilliseconds milliseconds: Int32) -> timespec {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let nanoseconds = Int(now.tv_nsec) + Int(milliseconds % 1000) * 1_000_000
-        return timespec(
-            tv_sec: now.tv_sec + Int(milliseconds / 1000) + nanoseconds / 1_000_000_000,
-            tv_nsec: nanoseconds % 1_000_000_000)
+        let end = MonotonicClock.nanoseconds() &+ UInt64(max(0, milliseconds)) &* 1_000_000
+        return timespec(tv_sec: Int(end / 1_000_000_000), tv_nsec: Int(end % 1_000_000_000))
     }
 }

@@ -62,11 +62,7 @@ import Testing
                         let database = db("hog\(hog)")
                         let started = MonotonicClock.nanoseconds()
                         // 12 s at most: past the 10 s busy timeout, so the old way fails, not hangs.
-                        func goOn() -> Bool {
-                            !done.isSet
-                                && MonotonicClock.milliseconds(since: started) < 12_000
-                        }
-                        while goOn() {
+                        while !done.isSet, MonotonicClock.milliseconds(since: started) < 12_000 {
                             do {
                                 try database.transaction { tx in
                                     try tx.execute("INSERT INTO t VALUES (?)", ["hog"])
